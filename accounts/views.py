@@ -1,0 +1,50 @@
+"""Browser pages for signing up, logging in and out (Django sessions with CSRF)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import LoginForm, SignupForm
+from accounts.throttling import form_rate_limited
+
+RATE_LIMITED = "Too many attempts from your address. Wait a minute and try again."
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if form_rate_limited(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, RATE_LIMITED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("projects:list")
+    form = SignupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form_rate_limited(request):
+            form.add_error(None, RATE_LIMITED)
+            status = 429
+        elif form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("projects:list")
+        else:
+            status = 400
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST-only logout (Django 5), redirecting to the login page."""

@@ -1,0 +1,94 @@
+"""The pipeline API's serializer: validation shared with the browser form, secrets masked on output."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from pipelines import validation
+from pipelines.models import Pipeline
+from projects.masking import mask_headers, restore_headers
+from projects.outbound import OutboundTargetError, check_url
+
+
+class TransformSerializer(serializers.Serializer):
+    expression = serializers.CharField()
+    output_name = serializers.CharField()
+    output_type = serializers.CharField(default="string")
+
+
+class RetryPolicySerializer(serializers.Serializer):
+    max_attempts = serializers.IntegerField(source="retry_max_attempts", min_value=1, max_value=100)
+    max_elapsed_seconds = serializers.IntegerField(source="retry_max_elapsed_seconds", min_value=1, max_value=86_400)
+    initial_backoff_ms = serializers.IntegerField(source="retry_initial_backoff_ms", min_value=1, max_value=600_000)
+    max_backoff_ms = serializers.IntegerField(source="retry_max_backoff_ms", min_value=1, max_value=3_600_000)
+
+
+class PipelineSerializer(serializers.ModelSerializer):
+    transforms = serializers.JSONField(required=False)
+    agent_headers = serializers.JSONField(required=False)
+    signals = serializers.JSONField(required=False)
+    retry_policy = RetryPolicySerializer(source="*", required=False)
+    batch_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    batch_max_wait_ms = serializers.IntegerField(min_value=1, max_value=60_000, required=False)
+    request_timeout_ms = serializers.IntegerField(min_value=100, max_value=300_000, required=False)
+    agent_endpoint = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    class Meta:
+        model = Pipeline
+        fields = ["enabled", "filter", "transforms", "agent_endpoint", "agent_headers", "batch_size",
+                  "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate_filter(self, value: str) -> str:
+        try:
+            return validation.clean_filter(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_transforms(self, value):
+        try:
+            return validation.clean_transforms(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_signals(self, value):
+        try:
+            return validation.clean_signals(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_agent_endpoint(self, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                check_url(value, allow_private=settings.ALLOW_PRIVATE_TARGETS)
+            except OutboundTargetError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate_agent_headers(self, value):
+        try:
+            cleaned = validation.clean_headers(value)
+            stored = self.instance.agent_headers if self.instance else {}
+            return restore_headers(cleaned, stored)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate(self, attrs: dict) -> dict:
+        instance = self.instance
+        enabled = attrs.get("enabled", instance.enabled if instance else False)
+        endpoint = attrs.get("agent_endpoint", instance.agent_endpoint if instance else "")
+        if enabled and not endpoint:
+            raise serializers.ValidationError({"agent_endpoint": "An enabled pipeline needs an agent endpoint."})
+        initial = attrs.get("retry_initial_backoff_ms", instance.retry_initial_backoff_ms if instance else 500)
+        maximum = attrs.get("retry_max_backoff_ms", instance.retry_max_backoff_ms if instance else 30_000)
+        if initial > maximum:
+            raise serializers.ValidationError(
+                {"retry_policy": "initial_backoff_ms must not be larger than max_backoff_ms."})
+        return attrs
+
+    def to_representation(self, instance: Pipeline) -> dict:
+        data = super().to_representation(instance)
+        data["agent_headers"] = mask_headers(instance.agent_headers)
+        return data

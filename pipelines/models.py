@@ -1,0 +1,48 @@
+"""One pipeline per project: which records go to the agent, in what shape, and how delivery retries."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from projects.models import Project
+
+SIGNALS = ("logs", "spans", "metrics")
+OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
+
+BATCH_SIZE_MAX = 1000
+BATCH_WAIT_MAX_MS = 60_000
+
+
+def default_signals() -> list[str]:
+    return ["logs"]
+
+
+class Pipeline(models.Model):
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="pipeline", primary_key=True)
+    enabled = models.BooleanField(default=False)
+    filter = models.TextField(blank=True, default="", help_text="expr-lang expression yielding a bool; empty = all")
+    # [{"expression": str, "output_name": str, "output_type": one of OUTPUT_TYPES}, ...] validated by
+    # pipelines.validation.clean_transforms before it is stored.
+    transforms = models.JSONField(default=list, blank=True)
+    agent_endpoint = models.URLField(max_length=2000, blank=True, default="")
+    agent_headers = models.JSONField(default=dict, blank=True)
+    batch_size = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(BATCH_SIZE_MAX)])
+    batch_max_wait_ms = models.PositiveIntegerField(
+        default=1000, validators=[MinValueValidator(1), MaxValueValidator(BATCH_WAIT_MAX_MS)])
+    signals = models.JSONField(default=default_signals)
+    retry_max_attempts = models.PositiveIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    retry_max_elapsed_seconds = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(1), MaxValueValidator(86_400)])
+    retry_initial_backoff_ms = models.PositiveIntegerField(
+        default=500, validators=[MinValueValidator(1), MaxValueValidator(600_000)])
+    retry_max_backoff_ms = models.PositiveIntegerField(
+        default=30_000, validators=[MinValueValidator(1), MaxValueValidator(3_600_000)])
+    request_timeout_ms = models.PositiveIntegerField(
+        default=10_000, validators=[MinValueValidator(100), MaxValueValidator(300_000)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"pipeline of {self.project}"

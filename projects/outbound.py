@@ -1,0 +1,71 @@
+"""Policy for outbound targets (agent endpoints, webhooks, Slack), section 8 of the architecture.
+
+http and https only. Link-local and cloud metadata addresses are refused always;
+loopback, private, shared and reserved ranges only when private targets are allowed
+(on in development, off by default in production). ``check_url`` runs on save with
+what can be known without DNS (literal addresses and well-known names);
+``check_address`` runs at delivery time on every address the host resolved to, so a
+DNS name that points inside cannot slip through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data", "instance-data.ec2.internal"}
+LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+class OutboundTargetError(ValueError):
+    """The URL may not be used as an outbound target; the message says why."""
+
+
+def _parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address | str, *, allow_private: bool) -> None:
+    """Raise OutboundTargetError if connecting to this address is not allowed."""
+    ip = _parse_ip(str(address)) if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address) else address
+    if ip is None:
+        raise OutboundTargetError(f"{address} is not an IP address")
+    if ip.is_link_local or str(ip) in {"169.254.169.254", "fd00:ec2::254"}:
+        raise OutboundTargetError(f"{ip} is a link-local or cloud metadata address, which is never allowed")
+    if ip.is_multicast or ip.is_unspecified:
+        raise OutboundTargetError(f"{ip} is not a unicast address")
+    internal = ip.is_loopback or ip.is_private or ip.is_reserved or not ip.is_global
+    if internal and not allow_private:
+        raise OutboundTargetError(
+            f"{ip} is a private or loopback address; these are refused unless ALLOW_PRIVATE_TARGETS is on")
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """Validate an outbound URL on save; return it unchanged or raise OutboundTargetError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError as exc:
+        raise OutboundTargetError(f"not a valid URL: {exc}") from None
+    if parts.scheme not in {"http", "https"}:
+        raise OutboundTargetError("only http and https URLs are allowed")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise OutboundTargetError("the URL has no host")
+    if parts.username or parts.password:
+        raise OutboundTargetError("credentials in the URL are not allowed; use a header instead")
+    if host in METADATA_HOSTS:
+        raise OutboundTargetError(f"{host} is a cloud metadata address, which is never allowed")
+    ip = _parse_ip(host)
+    if ip is not None:
+        check_address(ip, allow_private=allow_private)
+    elif (host in LOOPBACK_HOSTS or host.endswith(".localhost")) and not allow_private:
+        raise OutboundTargetError(
+            f"{host} is a loopback address; these are refused unless ALLOW_PRIVATE_TARGETS is on")
+    return url

@@ -1,0 +1,68 @@
+"""Names and configuration of each project's JetStream streams (architecture section 3).
+
+Pure and shared by the control plane and the data plane workers, so that every
+process agrees on names, subjects and limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+SIGNAL_SUBJECT = {"logs": "in", "spans": "spans", "metrics": "metrics"}
+DLQ_STAGES = ("pipeline", "sink")
+
+
+def raw_stream(project_id: object) -> str:
+    return f"gf-ai-raw-{project_id}"
+
+
+def raw_subject(project_id: object, signal: str) -> str:
+    return f"gf-ai-raw.{project_id}.{SIGNAL_SUBJECT[signal]}"
+
+
+def output_stream(project_id: object) -> str:
+    return f"gf-ai-output-{project_id}"
+
+
+def output_subject(project_id: object) -> str:
+    return f"gf-ai-output.{project_id}.out"
+
+
+def dlq_stream(project_id: object) -> str:
+    return f"gf-ai-dlq-{project_id}"
+
+
+def dlq_subject(project_id: object, stage: str) -> str:
+    if stage not in DLQ_STAGES:
+        raise ValueError(f"unknown DLQ stage {stage!r}")
+    return f"gf-ai-dlq.{project_id}.{stage}"
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    max_age_seconds: int = 7 * 86400
+    max_bytes: int = 1024**3
+    replicas: int = 1
+    duplicate_window_seconds: int = 120
+
+
+def stream_configs(project_id: object, limits: StreamLimits) -> list[StreamConfig]:
+    """The three streams of a project: raw records, agent outputs, dead letters."""
+    common = {
+        "retention": RetentionPolicy.LIMITS,
+        "storage": StorageType.FILE,
+        "discard": DiscardPolicy.NEW,
+        "max_age": float(limits.max_age_seconds),
+        "max_bytes": limits.max_bytes,
+        "num_replicas": limits.replicas,
+        "duplicate_window": float(limits.duplicate_window_seconds),
+    }
+    return [
+        StreamConfig(name=raw_stream(project_id),
+                     subjects=[raw_subject(project_id, signal) for signal in SIGNAL_SUBJECT], **common),
+        StreamConfig(name=output_stream(project_id), subjects=[output_subject(project_id)], **common),
+        StreamConfig(name=dlq_stream(project_id),
+                     subjects=[dlq_subject(project_id, stage) for stage in DLQ_STAGES], **common),
+    ]

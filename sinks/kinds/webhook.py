@@ -1,0 +1,50 @@
+"""Webhook sink: POST/PUT/PATCH the output message (section 4.3) as JSON to a URL with custom headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.validation import clean_headers
+from projects.masking import mask_headers, restore_headers
+from projects.outbound import OutboundTargetError, check_url
+from sinks.kinds.base import ConfigError, SinkKind
+
+METHODS = ("POST", "PUT", "PATCH")
+
+
+class WebhookKind(SinkKind):
+    name = "webhook"
+    label = "Webhook"
+
+    @classmethod
+    def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
+        if not isinstance(config, dict):
+            raise ConfigError({"config": "must be an object with url, method and headers"})
+        stored = stored or {}
+        errors: dict[str, str] = {}
+        unknown = set(config) - {"url", "method", "headers"}
+        if unknown:
+            errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
+        url = config.get("url", "")
+        if not isinstance(url, str) or not url.strip():
+            errors["url"] = "a URL is required"
+        else:
+            try:
+                url = check_url(url.strip(), allow_private=allow_private)
+            except OutboundTargetError as exc:
+                errors["url"] = str(exc)
+        method = str(config.get("method", "POST")).upper()
+        if method not in METHODS:
+            errors["method"] = f"unsupported HTTP method {config.get('method')!r}; use {', '.join(METHODS)}"
+        headers: dict[str, str] = {}
+        try:
+            headers = restore_headers(clean_headers(config.get("headers", {})), stored.get("headers", {}))
+        except ValueError as exc:
+            errors["headers"] = str(exc)
+        if errors:
+            raise ConfigError(errors)
+        return {"url": url, "method": method, "headers": headers}
+
+    @classmethod
+    def mask_config(cls, config: dict) -> dict:
+        return {**config, "headers": mask_headers(config.get("headers", {}))}

@@ -1,0 +1,33 @@
+"""A project's sinks. ``config`` is typed per kind: sinks.kinds validates it before it is stored."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from projects.models import Project
+
+
+class Sink(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sinks")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)
+    enabled = models.BooleanField(default=True)
+    config = models.JSONField(default=dict)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="sink_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sink {self.name}"
+
+    @property
+    def consumer_name(self) -> str:
+        return f"sink-{self.id}"
