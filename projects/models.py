@@ -9,14 +9,13 @@ at that moment, so no update is lost and none is applied out of order.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F
+
+from projects.keys import hash_key, new_key
 
 
 class Role(models.TextChoices):
@@ -69,25 +68,6 @@ class Membership(models.Model):
         return f"{self.user} is {self.role} of {self.project}"
 
 
-KEY_PREFIX = "gfk_"
-
-
-def hash_key(secret: str) -> str:
-    """SHA-256 of the whole key. Keys carry 256 random bits, so a slow password hash adds nothing."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def split_key(secret: str) -> str | None:
-    """The public lookup prefix of a key (``gfk_`` + 8 characters), or None if it is not shaped like one."""
-    if not secret.startswith(KEY_PREFIX) or len(secret) < len(KEY_PREFIX) + 9 or secret[len(KEY_PREFIX) + 8] != "_":
-        return None
-    return secret[: len(KEY_PREFIX) + 8]
-
-
-def key_matches(secret: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_key(secret), stored_hash)
-
-
 class ApiKey(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
@@ -112,8 +92,7 @@ class ApiKey(models.Model):
     @classmethod
     def mint(cls, project: Project, name: str, created_by=None) -> tuple[ApiKey, str]:
         """Create a key and return it with its secret, which is never stored and never shown again."""
-        prefix = KEY_PREFIX + secrets.token_hex(4)
-        secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+        prefix, secret = new_key()
         key = cls.objects.create(project=project, name=name, prefix=prefix, key_hash=hash_key(secret),
                                  created_by=created_by)
         return key, secret
