@@ -1,0 +1,113 @@
+"""Flattening of decoded OTLP logs and traces into the flat records of ARCHITECTURE.md 4.1/4.2.
+
+One record per LogRecord / Span, with the resource attributes and the scope copied into each
+record (a shallow copy per record, so a later stage that edits one record's dict cannot change
+its neighbours; nested lists/dicts inside attribute values are shared and must be treated as
+read-only). The loops read protobuf fields directly: no ``MessageToDict`` on the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .values import any_value, attributes, format_timestamp, hex_id, optional_timestamp, scope_dict
+
+SPAN_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+STATUS_CODES = ("UNSET", "OK", "ERROR")
+
+
+def flatten_logs(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
+    """Flat log records (section 4.1) of an ``ExportLogsServiceRequest``, in request order.
+
+    ``timestamp`` comes from time_unix_nano, else observed_time_unix_nano, else
+    ``received_at_ns``; ``observedTimestamp`` and ``eventName`` are present only when set.
+    """
+    records: list[dict[str, Any]] = []
+    append = records.append
+    for resource_logs in request.resource_logs:
+        resource_attributes = attributes(resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_dict(scope_logs.scope)
+            for log in scope_logs.log_records:
+                observed = log.observed_time_unix_nano
+                when = log.time_unix_nano or observed or received_at_ns
+                body = log.body
+                # An unset body reads as an empty AnyValue, which any_value maps to None.
+                if body.WhichOneof("value") == "string_value":
+                    body_value: Any = body.string_value
+                else:
+                    body_value = any_value(body)
+                record = {
+                    "resourceAttributes": dict(resource_attributes),
+                    "scope": dict(scope),
+                    "severityNumber": log.severity_number,
+                    "severityText": log.severity_text,
+                    "body": body_value,
+                    "attributes": attributes(log.attributes),
+                    "traceId": hex_id(log.trace_id),
+                    "spanId": hex_id(log.span_id),
+                    "timestamp": format_timestamp(when),
+                }
+                if observed:
+                    record["observedTimestamp"] = format_timestamp(observed)
+                if log.event_name:
+                    record["eventName"] = log.event_name
+                append(record)
+    return records
+
+
+def flatten_spans(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
+    """Flat span records (section 4.2) of an ``ExportTraceServiceRequest``, in request order.
+
+    ``received_at_ns`` is accepted for symmetry with the other signals; a span carries its own
+    start/end times, and unset (0) times become null rather than the receive time so that
+    ``durationMs`` is never computed from a made-up instant.
+    """
+    records: list[dict[str, Any]] = []
+    append = records.append
+    for resource_spans in request.resource_spans:
+        resource_attributes = attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_dict(scope_spans.scope)
+            for span in scope_spans.spans:
+                start = span.start_time_unix_nano
+                end = span.end_time_unix_nano
+                kind = span.kind
+                status_code = span.status.code
+                append(
+                    {
+                        "signal": "span",
+                        "resourceAttributes": dict(resource_attributes),
+                        "scope": dict(scope),
+                        "traceId": hex_id(span.trace_id),
+                        "spanId": hex_id(span.span_id),
+                        "parentSpanId": hex_id(span.parent_span_id),
+                        "name": span.name,
+                        "kind": SPAN_KINDS[kind] if 0 <= kind < len(SPAN_KINDS) else "UNSPECIFIED",
+                        "startTimestamp": optional_timestamp(start),
+                        "endTimestamp": optional_timestamp(end),
+                        "durationMs": (end - start) / 1e6 if start and end else 0.0,
+                        "status": {
+                            "code": STATUS_CODES[status_code] if 0 <= status_code < 3 else "UNSET",
+                            "message": span.status.message,
+                        },
+                        "attributes": attributes(span.attributes),
+                        "events": [
+                            {
+                                "name": event.name,
+                                "timestamp": optional_timestamp(event.time_unix_nano),
+                                "attributes": attributes(event.attributes),
+                            }
+                            for event in span.events
+                        ],
+                        "links": [
+                            {
+                                "traceId": hex_id(link.trace_id),
+                                "spanId": hex_id(link.span_id),
+                                "attributes": attributes(link.attributes),
+                            }
+                            for link in span.links
+                        ],
+                    }
+                )
+    return records
