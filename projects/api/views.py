@@ -18,6 +18,7 @@ from projects.api.serializers import (
     NewApiKeySerializer,
     ProjectSerializer,
 )
+from projects.keyusage import refresh_last_used
 from projects.models import ApiKey, Membership, Role
 
 
@@ -133,6 +134,11 @@ class ApiKeyListView(ProjectScoped, generics.ListCreateAPIView):
 
     def get_queryset(self):
         return self.project.api_keys.order_by("-created_at")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        refresh_last_used(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=ApiKeySerializer, responses={201: NewApiKeySerializer})
     def post(self, request, *args, **kwargs):

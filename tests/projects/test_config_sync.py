@@ -194,3 +194,19 @@ def test_publishconfig_all_restores_a_wiped_bucket(js, owner_client):
         js.run(lambda jetstream: jetstream.key_value("gf-ai-config"))
     call_command("publishconfig", "--all")
     assert_kv_matches_db(js, project_id)
+
+
+def test_key_list_shows_last_use_reported_by_the_receiver_through_kv(js, owner_client):
+    project_id = create_project(owner_client)
+    key = owner_client.post(f"/api/v1/projects/{project_id}/keys/", {"name": "k"}, format="json").json()
+
+    async def report(jetstream):
+        from nats.js.api import KeyValueConfig
+
+        kv = await jetstream.create_key_value(KeyValueConfig(bucket="gf-ai-keyuse"))
+        await kv.put(key["prefix"], b"2026-01-02T03:04:05Z")
+
+    js.run(report)
+    listed = owner_client.get(f"/api/v1/projects/{project_id}/keys/").json()["results"]
+    assert listed[0]["last_used_at"].startswith("2026-01-02T03:04:05")
+    assert ApiKey.objects.get(pk=key["id"]).last_used_at.year == 2026
