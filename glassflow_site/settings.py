@@ -6,6 +6,7 @@ private outbound targets. ``make run`` sets DEBUG=1 for local development.
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,6 +119,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# WhiteNoise hands Django a file iterator; under ASGI Django warns on every static file that it
+# reads it synchronously (in a thread). That is expected for static files and not worth a log line.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

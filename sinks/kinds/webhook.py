@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pipelines.validation import clean_headers
 from projects.masking import mask_headers, restore_headers
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import ConfigError, SinkKind
+from sinks.kinds.base import (
+    ConfigError,
+    DeliveryContext,
+    SinkKind,
+    TransportError,
+    body_excerpt,
+    is_retryable,
+    parse_retry_after,
+    send_http,
+    status_text,
+)
 
 METHODS = ("POST", "PUT", "PATCH")
 
@@ -48,3 +59,26 @@ class WebhookKind(SinkKind):
     @classmethod
     def mask_config(cls, config: dict) -> dict:
         return {**config, "headers": mask_headers(config.get("headers", {}))}
+
+    @classmethod
+    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
+        body = json.dumps(message, separators=(",", ":")).encode()
+        response = await send_http(context, config.get("method", "POST"), config["url"], body=body,
+                                   headers=config.get("headers", {}), target="the webhook")
+        if response.is_success:
+            return
+        status = response.status_code
+        answered = f"the webhook answered {status_text(response)}"
+        excerpt = body_excerpt(response)
+        detail = f" ({excerpt})" if excerpt else ""
+        if is_retryable(status):
+            raise TransportError(f"{answered}{detail}", retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "")
+            raise TransportError(f"{answered}: redirects are not followed; use the final URL {location}".rstrip(),
+                                 permanent=True)
+        hint = {401: ": check the authorization headers in the sink settings",
+                403: ": check the authorization headers in the sink settings",
+                404: ": check the URL in the sink settings",
+                405: ": check the method in the sink settings"}.get(status, "")
+        raise TransportError(f"{answered}{hint}{detail}", permanent=True)

@@ -81,7 +81,7 @@ class Command(BaseCommand):
         python = sys.executable
         manage = [python, str(settings.BASE_DIR / "manage.py")]
         children = [Child("web", [python, "-m", "uvicorn", "glassflow_site.asgi:application", "--host",
-                                  options["host"], "--port", str(options["port"]), "--no-access-log"])]
+                                  options["host"], "--port", str(options["port"]), "--no-access-log", "--lifespan", "off"])]
         available = get_commands()
         if "runreceiver" in available:
             children.append(Child("receiver", [*manage, "runreceiver", "--host", options["host"], "--port",
@@ -110,7 +110,8 @@ class Command(BaseCommand):
         ]
         if any(child.name == "receiver" for child in children):
             lines.append(f"  OTLP/HTTP       http://{options['host']}:{options['receiver_port']}/v1/logs")
-        lines.append(f"  NATS            {nats_url}{' (embedded, data in var/nats)' if embedded else ''}")
+        where = f" (embedded, data in {settings.VAR_DIR / 'nats'})" if embedded else ""
+        lines.append(f"  NATS            {nats_url}{where}")
         lines.append(f"  processes       {', '.join(child.name for child in children)}")
         lines.append("Press Ctrl-C to stop everything.")
         self.stdout.write("\n".join(lines))
