@@ -179,8 +179,9 @@ CONFIG_RECONCILE_INTERVAL = env_int("CONFIG_RECONCILE_INTERVAL", 5, minimum=1, m
 # are refused unless this is on. It follows DEBUG so local development can use them.
 ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", DEBUG)
 
-# Bearer token for the /internal/v1/ endpoints used by services outside NATS.
-INTERNAL_SERVICE_TOKEN = env_str("INTERNAL_SERVICE_TOKEN")
+# Bearer token for the /internal/v1/ endpoints used by services outside NATS. Unset in
+# production disables them; development gets a fixed token so the walkthrough works.
+INTERNAL_SERVICE_TOKEN = env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token" if DEBUG else None)
 
 # Receiver limits (used by the receiver issue).
 RECEIVER_MAX_BODY_BYTES = env_bytes("RECEIVER_MAX_BODY_BYTES", 8 * 1024**2)

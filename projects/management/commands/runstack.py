@@ -108,6 +108,9 @@ class Command(BaseCommand):
             f"  OpenAPI schema  {base}/api/v1/schema/",
             f"  Django admin    {base}/admin/   (create an operator: .venv/bin/python manage.py createsuperuser)",
         ]
+        if settings.INTERNAL_SERVICE_TOKEN:
+            lines.append(f"  internal API    {base}/internal/v1/projects/<id>/config   "
+                         f"(Authorization: Bearer {settings.INTERNAL_SERVICE_TOKEN})")
         if any(child.name == "receiver" for child in children):
             lines.append(f"  OTLP/HTTP       http://{options['host']}:{options['receiver_port']}/v1/logs")
         where = f" (embedded, data in {settings.VAR_DIR / 'nats'})" if embedded else ""
