@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import LoginForm, SignupForm
@@ -48,3 +50,18 @@ def signup(request):
 
 class LogoutView(auth_views.LogoutView):
     """POST-only logout (Django 5), redirecting to the login page."""
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password of the logged-in user; the session stays valid (Django updates its hash)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("projects:list")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password was changed.")
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -145,6 +145,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_RATE_LIMIT},
+    # How many reverse proxies append to X-Forwarded-For; rate limits key on the client address.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10) or None,
 }
 
 SIMPLE_JWT = {

@@ -1,42 +1,79 @@
-"""Browser pages for projects: the list with a create form, and a project's overview."""
+"""Browser pages for projects: the list with health lines and a create form, and the activity dashboard."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods
 
+from glassflow_site.htmx import redirect_to, render_page
 from projects import services
-from projects.access import membership_for
+from projects.access import can, membership_for
 from projects.forms import ProjectForm
-from projects.models import Membership
+from projects.models import Membership, Role
 from projects.streams import dlq_stream, output_stream, raw_stream
+from projects.ui import stats
+
+
+def otlp_endpoint(request: HttpRequest) -> str:
+    """Where this deployment's receiver listens, as seen from the browser's side (port 4318)."""
+    host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
+    return f"http://{host}:4318"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_list(request):
+def project_list(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             project = services.create_project(form.cleaned_data["name"], request.user)
-            return redirect("projects:detail", project_id=project.pk)
+            return redirect_to(request, project_url(project.pk))
         status = 400
     memberships = (Membership.objects.filter(user=request.user).select_related("project")
                    .order_by("project__name", "project__created_at"))
-    return render(request, "projects/list.html", {"memberships": memberships, "form": form}, status=status)
+    rows = [{"membership": m, "project": m.project, "health": stats.health(m.project)} for m in memberships]
+    return render_page(request, "projects/list.html", "projects/partials/create_form.html",
+                       {"rows": rows, "form": form}, status=status)
+
+
+def project_url(project_id) -> str:
+    from django.urls import reverse
+
+    return reverse("projects:detail", args=[project_id])
 
 
 @login_required
-def project_detail(request, project_id):
+@require_GET
+def project_detail(request: HttpRequest, project_id) -> HttpResponse:
     membership = membership_for(request.user, project_id)
     project = membership.project
+    history = stats.sample(project.pk)
     context = {
         "project": project,
         "membership": membership,
+        "tab": "activity",
+        "cards": stats.cards(history),
+        "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
         "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
-        "sink_count": project.sinks.count(),
+        "sinks": list(project.sinks.order_by("created_at")),
+        "pipeline": getattr(project, "pipeline", None),
+        "otlp_endpoint": otlp_endpoint(request),
+        "is_admin": can(membership, Role.ADMIN),
     }
-    return render(request, "projects/detail.html", context)
+    return render_page(request, "projects/detail.html", "projects/partials/stats.html", context)
+
+
+@login_required
+@require_GET
+def project_stats(request: HttpRequest, project_id) -> HttpResponse:
+    """The numbers and sparklines alone, polled by the dashboard every few seconds."""
+    if not getattr(request, "htmx", False):
+        return redirect("projects:detail", project_id=project_id)
+    membership = membership_for(request.user, project_id)
+    history = stats.sample(membership.project.pk)
+    return render_page(request, "projects/detail.html", "projects/partials/stats.html",
+                       {"project": membership.project, "cards": stats.cards(history), "has_stats": bool(history)})

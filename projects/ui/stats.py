@@ -132,3 +132,24 @@ def cards(history: list[tuple[float, dict]]) -> list[dict]:
         out.append({"metric": metric, "value": value, "rate": rate, "line": line, "area": area_points(line),
                     "bad": metric.bad and bool(value)})
     return out
+
+
+def health(project) -> dict:
+    """The project list's health line: records in the last hour and the last error, where known.
+
+    Only the stats provider is asked (one cheap read per project); without it the line says
+    "no data yet" and the last error is the most recent sink failure stored in the database.
+    """
+    line: dict = {"records_last_hour": None, "last_error": "", "last_error_at": None}
+    provider = _provider()
+    if provider is not None:
+        try:
+            values = provider(project.pk) or {}
+            line.update({key: values[key] for key in line if values.get(key) is not None})
+        except Exception:  # noqa: BLE001  one broken project must not break the list
+            logger.warning("stats provider failed for project %s", project.pk, exc_info=True)
+    if not line["last_error"]:
+        sink = project.sinks.exclude(last_error="").order_by("-last_error_at").first()
+        if sink is not None:
+            line.update(last_error=f"{sink.name}: {sink.last_error}", last_error_at=sink.last_error_at)
+    return line

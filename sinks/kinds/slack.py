@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from projects.masking import mask_url, restore_value
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import ConfigError, SinkKind
+from sinks.kinds.base import (
+    ConfigError,
+    DeliveryContext,
+    SinkKind,
+    TransportError,
+    body_excerpt,
+    is_retryable,
+    parse_retry_after,
+    send_http,
+    status_text,
+)
+from sinks.slack_message import build_slack_body
+
+# Slack's documented incoming-webhook error bodies, each with what the user should do.
+SLACK_ERRORS = {
+    "invalid_payload": "Slack rejected the message as invalid (invalid_payload)",
+    "no_text": "Slack rejected the message because it has no text (no_text)",
+    "no_service": "the Slack webhook is disabled or was removed (no_service): create a new incoming webhook",
+    "no_service_id": "the Slack webhook URL is incomplete (no_service_id): copy the whole URL again",
+    "no_team": "the Slack workspace of this webhook no longer exists (no_team)",
+    "team_disabled": "the Slack workspace of this webhook is disabled (team_disabled)",
+    "invalid_team": "the Slack webhook URL names an unknown workspace (invalid_team): copy the whole URL again",
+    "invalid_token": "the Slack webhook token is invalid or revoked (invalid_token): create a new incoming webhook",
+    "action_prohibited": "a Slack admin restricted posting to this channel (action_prohibited)",
+    "posting_to_general_channel_denied":
+        "only Slack admins may post to this channel (posting_to_general_channel_denied): choose another channel",
+    "channel_not_found": "the Slack channel of this webhook was not found (channel_not_found): "
+                         "create a new incoming webhook for an existing channel",
+    "channel_is_archived": "the Slack channel of this webhook is archived (channel_is_archived): "
+                           "unarchive it or create a new incoming webhook",
+    "user_not_found": "the Slack user of this webhook was not found (user_not_found)",
+}
 
 
 class SlackKind(SinkKind):
@@ -39,3 +71,23 @@ class SlackKind(SinkKind):
     @classmethod
     def mask_config(cls, config: dict) -> dict:
         return {**config, "webhook_url": mask_url(config.get("webhook_url", ""))}
+
+    @classmethod
+    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
+        body = json.dumps(build_slack_body(message), ensure_ascii=False).encode()
+        response = await send_http(context, "POST", config["webhook_url"], body=body, headers={},
+                                   target="Slack")
+        if response.is_success:
+            return
+        status = response.status_code
+        code = response.text.strip()
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise TransportError("Slack is rate limiting this webhook (429 rate_limited)", retry_after=retry_after)
+        if code in SLACK_ERRORS and not is_retryable(status):
+            raise TransportError(SLACK_ERRORS[code], permanent=True)
+        excerpt = body_excerpt(response)
+        answered = f"Slack answered {status_text(response)}{f' ({excerpt})' if excerpt else ''}"
+        if is_retryable(status):
+            raise TransportError(answered, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        raise TransportError(answered, permanent=True)
