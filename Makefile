@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFORMANCE_DIR ?= ../shared/conformance/expr
 
-.PHONY: run test install install-dev migrate lint conformance bench clean
+.PHONY: run test install install-dev migrate lint conformance bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ migrate: install
 run: migrate
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py runstack
 
-test: install-dev
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; fi
+
+test: install-dev browser
 	$(BIN)/python -m pytest
 	@if [ -d "$(CONFORMANCE_DIR)" ] && [ -f pipelines/expr/conformance.py ]; then \
 		$(BIN)/python -m pipelines.expr.conformance "$(CONFORMANCE_DIR)"; fi
