@@ -6,8 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from glassflow_site.live import live_tail
+
 urlpatterns = [
     path("", include("projects.urls")),
+    path("projects/<uuid:project_id>/pipeline/", include("pipelines.urls")),
+    path("projects/<uuid:project_id>/sinks/", include("sinks.urls")),
+    path("projects/<uuid:project_id>/live/", live_tail, name="live-tail"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("glassflow_site.api_urls")),

@@ -1,8 +1,11 @@
-"""Browser forms for projects."""
+"""Browser forms for projects, members and API keys; they validate like the API serializers."""
 
 from __future__ import annotations
 
 from django import forms
+
+from accounts.models import User, normalize_email
+from projects.models import Membership, Project, Role
 
 
 class ProjectForm(forms.Form):
@@ -13,4 +16,59 @@ class ProjectForm(forms.Form):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("A project needs a name.")
+        return name
+
+
+class DeleteProjectForm(forms.Form):
+    """Deleting is irreversible (streams go too), so the user types the project's name to confirm."""
+
+    confirm = forms.CharField(label="Type the project's name to confirm", max_length=100,
+                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["confirm"].label = f"Type “{project.name}” to confirm"
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"]
+        if value.strip() != self.project.name:
+            raise forms.ValidationError(f"Type {self.project.name} exactly to delete this project.")
+        return value
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "off",
+                                                                          "placeholder": "colleague@example.com"}))
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.VIEWER)
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.user: User | None = None
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        user = User.objects.filter(email=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError("No account uses this e-mail address; ask them to sign up first.")
+        if Membership.objects.filter(project=self.project, user=user).exists():
+            raise forms.ValidationError("This person is already a member of the project.")
+        self.user = user
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Key name", max_length=100,
+                           widget=forms.TextInput(attrs={"placeholder": "checkout-service production",
+                                                         "autocomplete": "off"}))
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("A key needs a name, for example the service that will use it.")
         return name

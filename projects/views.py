@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from glassflow_site.htmx import redirect_to, render_page
@@ -30,19 +31,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             project = services.create_project(form.cleaned_data["name"], request.user)
-            return redirect_to(request, project_url(project.pk))
+            return redirect_to(request, reverse("projects:detail", args=[project.pk]))
         status = 400
     memberships = (Membership.objects.filter(user=request.user).select_related("project")
                    .order_by("project__name", "project__created_at"))
-    rows = [{"membership": m, "project": m.project, "health": stats.health(m.project)} for m in memberships]
+    memberships = list(memberships)
+    health = stats.health([m.project for m in memberships])
+    rows = [{"membership": m, "project": m.project, "health": health[m.project.pk]} for m in memberships]
     return render_page(request, "projects/list.html", "projects/partials/create_form.html",
                        {"rows": rows, "form": form}, status=status)
-
-
-def project_url(project_id) -> str:
-    from django.urls import reverse
-
-    return reverse("projects:detail", args=[project_id])
 
 
 @login_required

@@ -1,24 +1,26 @@
 """Numbers for the activity dashboard and the project list's health line.
 
-The sink/stats engineer's stats provider (``deadletters``) is preferred when it is
-installed; until then, and whenever it fails, the numbers that JetStream itself
-knows are read from stream and consumer info (records in, outputs, DLQ depth, lag)
-and the rest show as "no data yet". A short history of samples per project is kept
+The numbers come from ``deadletters.stats.project_stats`` (stream info, consumer lag
+and the workers' counters in the ``gf-ai-stats`` bucket), read through the NATS bridge;
+when NATS cannot be asked they show as "no data yet". A short history of samples per project is kept
 in the cache so the dashboard can draw sparklines without a time-series store.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.core.cache import cache
 
+from deadletters.stats import project_stats
 from projects.natsbridge import NatsUnavailable, bridge
-from projects.streams import dlq_stream, output_stream, raw_stream
+from projects.streams import raw_stream
 from projects.ui.sparkline import area_points, rates, sparkline_points
 
 logger = logging.getLogger(__name__)
@@ -47,56 +49,64 @@ METRICS = (
 )
 
 
-def _provider():
-    """The stats function of the dead-letter/stats package, if that package has landed."""
-    for module_name, attribute in (("deadletters.stats", "project_stats"), ("deadletters.stats", "read_stats")):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        function = getattr(module, attribute, None)
-        if callable(function):
-            return function
-    return None
+def _bucket() -> str:
+    return getattr(settings, "STATS_BUCKET", "gf-ai-stats")
 
 
-async def _stream_numbers(js, project_id: UUID) -> dict[str, int | None]:
-    """What JetStream knows without the workers' counters: sequence numbers, depth and consumer lag."""
-    raw = await js.stream_info(raw_stream(project_id))
-    output = await js.stream_info(output_stream(project_id))
-    dlq = await js.stream_info(dlq_stream(project_id))
-    lag = 0
-    for stream in (raw_stream(project_id), output_stream(project_id)):
-        for consumer in await js.consumers_info(stream):
-            lag += (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
-    # last_seq counts every record ever stored, so it keeps rising when old records age out.
-    return {"records_in": raw.state.last_seq, "outputs": output.state.last_seq,
-            "dlq_depth": dlq.state.messages, "consumer_lag": lag}
+def _flatten(stats: dict) -> dict:
+    """deadletters.stats.project_stats's nested answer as the dashboard's flat metrics."""
+    sinks = stats.get("sinks") or {}
+    errors = [(values.get("last_error_at") or "", values.get("last_error")) for values in sinks.values()
+              if values.get("last_error")]
+    last_error_at, last_error = max(errors) if errors else (None, "")
+    return {
+        "records_in": (stats.get("received") or {}).get("messages"),
+        "dropped": stats.get("filtered_out"),
+        "batches": stats.get("batches_sent"),
+        "agent_errors": stats.get("agent_errors"),
+        "outputs": (stats.get("outputs") or {}).get("messages"),
+        "deliveries": sum(int(values.get("deliveries") or 0) for values in sinks.values()),
+        "dlq_depth": (stats.get("dlq_depth") or {}).get("total"),
+        "consumer_lag": sum(int(value or 0) for value in (stats.get("consumer_lag") or {}).values()),
+        "last_error": last_error,
+        "last_error_at": last_error_at,
+    }
 
 
-def read_stats(project_id: UUID) -> dict[str, int | None] | None:
-    """Current values of METRICS (None where unknown), or None when nothing could be read."""
-    provider = _provider()
-    if provider is not None:
-        try:
-            values = provider(project_id)
-            if values:
-                return {metric.key: values.get(metric.key) for metric in METRICS} | {
-                    key: values[key] for key in ("records_last_hour", "last_error", "last_error_at") if key in values}
-        except Exception:  # noqa: BLE001  the dashboard degrades to stream numbers rather than failing
-            logger.warning("stats provider failed for project %s", project_id, exc_info=True)
+async def records_since(js, project_id: UUID, seconds: int) -> int:
+    """How many records reached the raw stream in the last ``seconds``.
 
-    async def numbers(js):
-        return await _stream_numbers(js, project_id)
+    Asks JetStream for the first message at or after the start time (MSG.GET with
+    start_time) and counts sequences from there to the last one: one round trip,
+    no scan. Deleted messages in between are counted too, which is close enough here.
+    """
+    stream = raw_stream(project_id)
+    info = await js.stream_info(stream)
+    if not info.state.messages:
+        return 0
+    start = datetime.now(UTC) - timedelta(seconds=seconds)
+    request = json.dumps({"start_time": start.isoformat().replace("+00:00", "Z")}).encode()
+    reply = await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}", request, timeout=3)  # noqa: SLF001
+    answer = json.loads(reply.data)
+    if "error" in answer:
+        return 0  # nothing stored since then
+    return info.state.last_seq - int(answer["message"]["seq"]) + 1
+
+
+def read_stats(project_id: UUID) -> dict | None:
+    """Current values of METRICS (plus last_error), or None when NATS could not be asked."""
+    bucket = _bucket()
+
+    async def numbers(js) -> dict:
+        return _flatten(await project_stats(js, project_id, bucket))
 
     try:
-        found = bridge.call(numbers, timeout=5)
+        return bridge.call(numbers, timeout=5)
     except NatsUnavailable:
         return None
-    except Exception:  # noqa: BLE001  a missing stream (project just created, NATS wiped) is "no data yet"
-        logger.debug("no stream numbers for project %s", project_id, exc_info=True)
+    except Exception:  # noqa: BLE001  the dashboard degrades to "no data yet" rather than failing
+        logger.warning("statistics of project %s could not be read", project_id, exc_info=True)
         return None
-    return {metric.key: found.get(metric.key) for metric in METRICS}
 
 
 def _history_key(project_id: UUID) -> str:
@@ -134,22 +144,46 @@ def cards(history: list[tuple[float, dict]]) -> list[dict]:
     return out
 
 
-def health(project) -> dict:
-    """The project list's health line: records in the last hour and the last error, where known.
+def health(projects: list) -> dict:
+    """Health lines for the project list: records in the last hour and the last error, per project id.
 
-    Only the stats provider is asked (one cheap read per project); without it the line says
-    "no data yet" and the last error is the most recent sink failure stored in the database.
+    One bridge call for all projects; when NATS cannot be asked the lines say "no data yet"
+    and the last error is the most recent sink failure stored in the database.
     """
-    line: dict = {"records_last_hour": None, "last_error": "", "last_error_at": None}
-    provider = _provider()
-    if provider is not None:
-        try:
-            values = provider(project.pk) or {}
-            line.update({key: values[key] for key in line if values.get(key) is not None})
-        except Exception:  # noqa: BLE001  one broken project must not break the list
-            logger.warning("stats provider failed for project %s", project.pk, exc_info=True)
-    if not line["last_error"]:
-        sink = project.sinks.exclude(last_error="").order_by("-last_error_at").first()
-        if sink is not None:
-            line.update(last_error=f"{sink.name}: {sink.last_error}", last_error_at=sink.last_error_at)
-    return line
+    ids = [project.pk for project in projects]
+
+    async def lines(js) -> dict:
+        found = {}
+        for project_id in ids:
+            try:
+                recent = await records_since(js, project_id, 3600)
+                flat = _flatten(await project_stats(js, project_id, _bucket()))
+            except Exception:  # noqa: BLE001  one project without streams must not blank the others
+                logger.debug("no health data for project %s", project_id, exc_info=True)
+                continue
+            found[project_id] = {"records_last_hour": recent, "last_error": flat["last_error"],
+                                 "last_error_at": _parse_time(flat["last_error_at"])}
+        return found
+
+    try:
+        known = bridge.call(lines, timeout=8) if ids else {}
+    except NatsUnavailable:
+        known = {}
+    out = {}
+    for project in projects:
+        line = known.get(project.pk) or {"records_last_hour": None, "last_error": "", "last_error_at": None}
+        if not line["last_error"]:
+            sink = project.sinks.exclude(last_error="").order_by("-last_error_at").first()
+            if sink is not None:
+                line.update(last_error=f"{sink.name}: {sink.last_error}", last_error_at=sink.last_error_at)
+        out[project.pk] = line
+    return out
+
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

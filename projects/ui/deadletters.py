@@ -1,0 +1,129 @@
+"""Dead letters page: entries newest first with stage, reason, attempts and time; payload view;
+replay and discard one entry, the selected ones, or all.
+
+Reading, replaying and discarding are ``deadletters.store``'s (through the NATS bridge), with
+the replay precondition of the API (``DeadLetterBase.check_replayable``), so the page and
+``/api/v1/projects/{id}/deadletters/`` behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from deadletters import store
+from deadletters.api.views import DeadLetterBase
+from glassflow_site.htmx import redirect_to, render_page
+from projects.access import can, membership_for
+from projects.models import Role
+from projects.natsbridge import NatsUnavailable, bridge
+
+PAGE_SIZE = 50
+BULK_TIMEOUT = 120.0
+
+
+def _time(entry: dict):
+    value = entry.get("failedAt") or entry.get("storedAt")
+    return parse_datetime(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+
+
+def _row(entry: dict, sink_names: dict[str, str]) -> dict:
+    count = len(entry.get("records") or []) if entry.get("stage") == "pipeline" else 1
+    sink = entry.get("sinkName") or sink_names.get(str(entry.get("sinkId")), "")
+    return {"seq": entry["seq"], "stage": entry.get("stage", "?"), "reason": entry.get("reason", ""),
+            "last_error": entry.get("lastError", ""), "attempts": entry.get("attempts"), "time": _time(entry),
+            "count": count, "sink": sink}
+
+
+@login_required
+@require_GET
+def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id)
+    project = membership.project
+    cursor = request.GET.get("cursor")
+    cursor = int(cursor) if cursor and cursor.isdigit() else None
+    stage = request.GET.get("stage") if request.GET.get("stage") in ("pipeline", "sink") else None
+    error, page = "", store.Page()
+    try:
+        page = bridge.call(lambda js: store.list_entries(js, project.pk, stage=stage, limit=PAGE_SIZE, cursor=cursor))
+    except NatsUnavailable:
+        error = "NATS is unreachable, so dead letters cannot be read right now; try again shortly."
+    sink_names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
+    context = {"project": project, "membership": membership, "tab": "deadletters", "stage": stage,
+               "rows": [_row(entry, sink_names) for entry in page.items], "next_cursor": page.next_cursor,
+               "cursor": cursor, "error": error, "is_admin": can(membership, Role.ADMIN)}
+    return render_page(request, "projects/deadletters.html", "projects/partials/deadletters.html", context)
+
+
+@login_required
+@require_GET
+def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
+    membership = membership_for(request.user, project_id)
+    project = membership.project
+    try:
+        entry = bridge.call(lambda js: store.get_entry(js, project.pk, seq))
+    except store.EntryNotFound:
+        raise Http404("No such dead letter: it may have been replayed or discarded.") from None
+    except NatsUnavailable:
+        return HttpResponse("NATS is unreachable; try again shortly.", status=503)
+    context = {"project": project, "membership": membership, "tab": "deadletters", "entry": entry,
+               "row": _row(entry, {}), "payload": json.dumps(entry, indent=2, ensure_ascii=False, default=str),
+               "is_admin": can(membership, Role.ADMIN)}
+    return render_page(request, "projects/deadletter.html", "projects/partials/deadletter_payload.html", context)
+
+
+def _selected(request: HttpRequest) -> list[int]:
+    return sorted({int(value) for value in request.POST.getlist("seq") if value.isdigit()})
+
+
+@login_required
+@require_POST
+def dead_letter_action(request: HttpRequest, project_id) -> HttpResponse:
+    """Replay or discard: ``action`` is replay/discard (selected ``seq`` values) or replay-all/discard-all."""
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    project = membership.project
+    action = request.POST.get("action", "")
+    sequences = _selected(request)
+    stage = request.POST.get("stage") if request.POST.get("stage") in ("pipeline", "sink") else None
+    replayable = {str(pk) for pk in project.sinks.filter(enabled=True).values_list("pk", flat=True)}
+    check = DeadLetterBase().check_replayable
+
+    async def run(js) -> tuple[int, list[str]]:
+        if action == "discard-all":
+            return await store.discard_all(js, project.pk, stage), []
+        targets = sequences if action in ("replay", "discard") else await store.all_sequences(js, project.pk, stage)
+        done, failed = 0, []
+        for seq in targets:
+            try:
+                if action.startswith("replay"):
+                    entry = await store.get_entry(js, project.pk, seq)
+                    check(entry, replayable)
+                    await store.replay_entry(js, project.pk, entry)
+                else:
+                    await store.delete_entry(js, project.pk, seq)
+                done += 1
+            except (store.EntryNotFound, store.ReplayError) as exc:
+                failed.append(f"#{seq}: {exc}")
+        return done, failed
+
+    if action not in ("replay", "discard", "replay-all", "discard-all"):
+        messages.error(request, "Choose replay or discard.")
+    elif action in ("replay", "discard") and not sequences:
+        messages.error(request, "Select at least one dead letter first.")
+    else:
+        try:
+            done, failed = bridge.call(run, timeout=BULK_TIMEOUT)
+        except NatsUnavailable:
+            messages.error(request, "NATS is unreachable; nothing was changed. Try again shortly.")
+        else:
+            verb = "replayed" if action.startswith("replay") else "discarded"
+            messages.success(request, f"{done} dead letter{'s' if done != 1 else ''} {verb}.")
+            for problem in failed[:5]:
+                messages.error(request, f"Not {verb}: {problem}")
+    return redirect_to(request, reverse("projects:deadletters", args=[project.pk]))

@@ -1,0 +1,65 @@
+"""Browser form state of a sink: fields per kind, read from POST data into the API's document shape.
+
+Validation is ``SinkSerializer``'s (per-kind ``clean_config``, masking and restoring of
+secrets); this module only maps form fields to that document and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import QueryDict
+
+from sinks.kinds import get_kind
+from sinks.kinds.webhook import METHODS
+from sinks.models import Sink
+
+MAX_HEADERS = 50
+
+
+@dataclass
+class SinkFormState:
+    kind: str
+    name: str = ""
+    enabled: bool = True
+    url: str = ""  # webhook URL or Slack incoming-webhook URL
+    method: str = "POST"
+    headers: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_sink(cls, sink: Sink) -> SinkFormState:
+        """The stored sink with its secrets masked, as the edit form shows it."""
+        masked = get_kind(sink.kind).mask_config(sink.config)
+        return cls(kind=sink.kind, name=sink.name, enabled=sink.enabled,
+                   url=masked.get("url") or masked.get("webhook_url", ""), method=masked.get("method", "POST"),
+                   headers=[{"name": k, "value": v} for k, v in (masked.get("headers") or {}).items()])
+
+    @classmethod
+    def from_post(cls, kind: str, data: QueryDict) -> SinkFormState:
+        count = data.get("h-count", "0")
+        count = min(int(count) if count.isdigit() else 0, MAX_HEADERS)
+        return cls(kind=kind, name=data.get("name", "").strip(), enabled=data.get("enabled") in ("on", "true", "1"),
+                   url=data.get("url", "").strip(), method=data.get("method", "POST").upper(),
+                   headers=[{"name": data.get(f"h-{i}-name", "").strip(), "value": data.get(f"h-{i}-value", "")}
+                            for i in range(count)])
+
+    def apply(self, action: str) -> bool:
+        verb, _, number = action.partition(":")
+        if verb == "add-header" and len(self.headers) < MAX_HEADERS:
+            self.headers.append({"name": "", "value": ""})
+        elif verb == "remove-header" and number.isdigit() and int(number) < len(self.headers):
+            self.headers.pop(int(number))
+        else:
+            return False
+        return True
+
+    def to_payload(self) -> dict:
+        if self.kind == "slack":
+            config = {"webhook_url": self.url}
+        else:
+            config = {"url": self.url, "method": self.method,
+                      "headers": {h["name"]: h["value"] for h in self.headers if h["name"] or h["value"]}}
+        return {"name": self.name, "kind": self.kind, "enabled": self.enabled, "config": config}
+
+
+METHOD_CHOICES = METHODS

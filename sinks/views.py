@@ -1,0 +1,153 @@
+"""Sinks pages: list with state and last error, add/edit/delete webhook and Slack sinks, enable/disable,
+and "send test message" with the result shown inline.
+
+Create and update go through ``SinkSerializer`` and ``config_changed`` in one transaction,
+as the REST API does; the test message is delivered by the kind's own ``deliver``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from glassflow_site.htmx import redirect_to, render_page
+from projects.access import can, membership_for
+from projects.configsync import config_changed
+from projects.models import Membership, Role
+from sinks.api.serializers import SinkSerializer
+from sinks.forms import METHOD_CHOICES, SinkFormState
+from sinks.kinds import KINDS
+from sinks.models import Sink
+from sinks.sendtest import live_status, merge_status, send_test_message
+
+
+def _list_context(membership: Membership) -> dict:
+    project = membership.project
+    sinks = []
+    worker_status = live_status(project.pk)  # what the sink workers saw, newer than the database
+    for sink in project.sinks.order_by("created_at"):
+        state = SinkFormState.from_sink(sink)
+        status = merge_status({"last_error": sink.last_error, "last_error_at": sink.last_error_at and
+                               sink.last_error_at.isoformat()}, worker_status.get(str(sink.pk)))
+        sinks.append({"sink": sink, "target": state.url, "method": state.method if sink.kind == "webhook" else "",
+                      "last_error": status["last_error"], "last_error_at": _parse_time(status["last_error_at"])})
+    return {"project": project, "membership": membership, "tab": "sinks", "sinks": sinks, "kinds": KINDS,
+            "is_admin": can(membership, Role.ADMIN)}
+
+
+def _parse_time(value):
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
+
+
+@login_required
+@require_GET
+def sink_list(request: HttpRequest, project_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id)
+    return render_page(request, "sinks/list.html", "sinks/partials/table.html", _list_context(membership))
+
+
+def _render_form(request: HttpRequest, membership: Membership, state: SinkFormState, sink: Sink | None,
+                 errors: dict | None = None, status: int = 200) -> HttpResponse:
+    context = {"project": membership.project, "membership": membership, "tab": "sinks", "state": state,
+               "sink": sink, "errors": errors or {}, "methods": METHOD_CHOICES, "kind_label": KINDS[state.kind].label,
+               "header_rows": list(enumerate(state.headers))}
+    return render_page(request, "sinks/form.html", "sinks/partials/form.html", context, status=status)
+
+
+def _flatten(errors: dict) -> dict[str, str]:
+    """Serializer errors to one message per form field (config keys become fields of their own)."""
+    flat: dict[str, str] = {}
+    for key, value in errors.items():
+        if key == "config" and isinstance(value, dict):
+            for config_key, message in value.items():
+                name = "url" if config_key in ("url", "webhook_url") else config_key
+                flat[name] = " ".join(message) if isinstance(message, list) else str(message)
+        else:
+            flat[key] = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return flat
+
+
+def _save(request: HttpRequest, membership: Membership, state: SinkFormState, sink: Sink | None) -> HttpResponse:
+    action = request.POST.get("action", "save")
+    if action != "save":
+        state.apply(action)
+        return _render_form(request, membership, state, sink)
+    serializer = SinkSerializer(sink, data=state.to_payload(), context={"project": membership.project})
+    if not serializer.is_valid():
+        return _render_form(request, membership, state, sink, errors=_flatten(serializer.errors), status=400)
+    with transaction.atomic():
+        saved = serializer.save(project=membership.project) if sink is None else serializer.save()
+        config_changed(membership.project)
+    messages.success(request, f"Sink {saved.name} saved.")
+    return redirect_to(request, reverse("sinks:list", args=[membership.project.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sink_create(request: HttpRequest, project_id, kind: str) -> HttpResponse:
+    if kind not in KINDS:
+        raise Http404("No such sink kind.")
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    if request.method == "GET":
+        return _render_form(request, membership, SinkFormState(kind=kind), None)
+    return _save(request, membership, SinkFormState.from_post(kind, request.POST), None)
+
+
+def _sink(membership: Membership, sink_id) -> Sink:
+    return get_object_or_404(Sink, project=membership.project, pk=sink_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sink_edit(request: HttpRequest, project_id, sink_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    sink = _sink(membership, sink_id)
+    if request.method == "GET":
+        return _render_form(request, membership, SinkFormState.from_sink(sink), sink)
+    return _save(request, membership, SinkFormState.from_post(sink.kind, request.POST), sink)
+
+
+@login_required
+@require_POST
+def sink_delete(request: HttpRequest, project_id, sink_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    sink = _sink(membership, sink_id)
+    with transaction.atomic():
+        sink.delete()
+        config_changed(membership.project)
+    messages.success(request, f"Sink {sink.name} deleted.")
+    return redirect_to(request, reverse("sinks:list", args=[membership.project.pk]))
+
+
+@login_required
+@require_POST
+def sink_toggle(request: HttpRequest, project_id, sink_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    sink = _sink(membership, sink_id)
+    with transaction.atomic():
+        sink.enabled = not sink.enabled
+        sink.save(update_fields=["enabled", "updated_at"])
+        config_changed(membership.project)
+    if not request.htmx:
+        return redirect_to(request, reverse("sinks:list", args=[membership.project.pk]))
+    return render_page(request, "sinks/list.html", "sinks/partials/table.html", _list_context(membership))
+
+
+@login_required
+@require_POST
+def sink_test(request: HttpRequest, project_id, sink_id) -> HttpResponse:
+    """Deliver one test message now and show the outcome next to the sink (admins: it calls out)."""
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    sink = _sink(membership, sink_id)
+    error = send_test_message(sink)
+    context = {**_list_context(membership), "tested": sink, "test_error": error}
+    if request.htmx:
+        return render_page(request, "sinks/list.html", "sinks/partials/test_result.html", context)
+    return render_page(request, "sinks/list.html", "sinks/partials/table.html", context)
