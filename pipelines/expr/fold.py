@@ -1,0 +1,53 @@
+"""Constant folding: operators and pure builtins whose operands are all literals are computed once."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import nodes as A
+from . import runtime as R
+from .builtins import BUILTINS
+from .errors import ExprError
+
+_OPS = {"+": R.add, "-": R.sub, "*": R.mul, "/": R.div, "%": R.mod, "**": R.power, "^": R.power,
+        "<": R.less, "<=": R.less_eq, ">": R.greater, ">=": R.greater_eq, "==": R.equal, "!=": R.not_equal,
+        "contains": R.contains, "startsWith": R.starts_with, "endsWith": R.ends_with}
+_PURE = {"len", "abs", "ceil", "floor", "round", "int", "float", "string", "upper", "lower", "trim",
+         "trimPrefix", "trimSuffix", "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "toBase64", "type"}
+_SCALARS = (bool, int, float, str)
+
+
+def _const(value: Any, like: A.Node) -> A.Node | None:
+    if type(value) not in _SCALARS or (type(value) is str and len(value) > 4096):
+        return None
+    node = A.Const(value, pos=like.pos)
+    node.type = like.type
+    return node
+
+
+def fold(node: A.Node) -> A.Node:
+    """Return node with literal-only sub-expressions replaced by their value."""
+    for attr in ("node", "left", "right", "cond", "then", "other", "value", "body", "start", "end", "prop"):
+        child = getattr(node, attr, None)
+        if isinstance(child, A.Node):
+            setattr(node, attr, fold(child))
+    if isinstance(node, (A.Call, A.Builtin, A.MethodCall)):
+        node.args = [fold(a) for a in node.args]
+    elif isinstance(node, A.Array):
+        node.items = [fold(i) for i in node.items]
+    elif isinstance(node, A.Map):
+        node.pairs = [(fold(k), fold(v)) for k, v in node.pairs]
+    try:
+        if isinstance(node, A.Binary) and node.op in _OPS and isinstance(node.left, A.Const) \
+                and isinstance(node.right, A.Const):
+            return _const(_OPS[node.op](node.left.value, node.right.value), node) or node
+        if isinstance(node, A.Unary) and isinstance(node.node, A.Const):
+            fn = {"-": R.neg, "+": R.pos, "!": R.not_, "not": R.not_}[node.op]
+            return _const(fn(node.node.value), node) or node
+        if isinstance(node, A.Conditional) and isinstance(node.cond, A.Const) and type(node.cond.value) is bool:
+            return node.then if node.cond.value else node.other
+        if isinstance(node, A.Builtin) and node.name in _PURE and node.args \
+                and all(isinstance(a, A.Const) for a in node.args):
+            return _const(BUILTINS[node.name](*(a.value for a in node.args)), node) or node
+    except (ExprError, TypeError, ValueError, OverflowError):
+        return node
+    return node
