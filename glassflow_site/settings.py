@@ -185,7 +185,16 @@ ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", DEBUG)
 # production disables them; development gets a fixed token so the walkthrough works.
 INTERNAL_SERVICE_TOKEN = env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token" if DEBUG else None)
 
-# Receiver limits (used by the receiver issue).
+# Sink worker (manage.py runsink), see docs/sinks.md.
+SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)
+SINK_MAX_ELAPSED_SECONDS = env_seconds("SINK_MAX_ELAPSED", 300)
+SINK_INITIAL_BACKOFF_MS = env_int("SINK_INITIAL_BACKOFF_MS", 1000, minimum=1)
+SINK_MAX_BACKOFF_MS = env_int("SINK_MAX_BACKOFF_MS", 60_000, minimum=1)
+SINK_REQUEST_TIMEOUT_SECONDS = env_int("SINK_REQUEST_TIMEOUT", 10, minimum=1, maximum=300)
+SINK_BATCH_SIZE = env_int("SINK_BATCH_SIZE", 10, minimum=1, maximum=1000)
+STATS_BUCKET = env_str("STATS_BUCKET", "gf-ai-stats")
+
+# Receiver limits.
 RECEIVER_MAX_BODY_BYTES = env_bytes("RECEIVER_MAX_BODY_BYTES", 8 * 1024**2)
 
 LOGGING = {

@@ -15,3 +15,6 @@ os.environ.setdefault("ALLOW_PRIVATE_TARGETS", "1")
 os.environ.setdefault("INTERNAL_SERVICE_TOKEN", "test-internal-token")
 os.environ.setdefault("GLASSFLOW_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 os.environ.setdefault("CONFIG_RECONCILE_INTERVAL", "1")
+# JetStream reserves each stream's max_bytes from the server's storage up front; with the 1 GiB
+# default a few dozen test projects exhaust the test server (error 10047).
+os.environ.setdefault("STREAM_MAX_BYTES", "64MiB")

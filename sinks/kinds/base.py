@@ -82,11 +82,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-async def pin_url(url: str, *, allow_private: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
+async def pin_url(url: str, *, allow_private: bool) -> tuple[list[str], dict[str, str], dict[str, Any]]:
     """Resolve the URL's host, check every address against the outbound policy, and return the
-    URL rewritten to the first address with the Host header and TLS server name to keep.
+    URL rewritten to each address, with the Host header and TLS server name to keep.
 
-    Connecting to the address we checked (instead of letting the client resolve again)
+    Connecting to the addresses we checked (instead of letting the client resolve again)
     closes the window in which a DNS answer could change to an internal address.
     """
     try:
@@ -103,18 +103,18 @@ async def pin_url(url: str, *, allow_private: bool) -> tuple[str, dict[str, str]
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise TransportError(f"{host} has no addresses")
+    pinned = []
     for address in addresses:
         try:
             check_address(address, allow_private=allow_private)
         except OutboundTargetError as exc:
             raise TransportError(f"{host} resolves to a refused address: {exc}", permanent=True) from None
-    ip = ipaddress.ip_address(addresses[0].split("%")[0])
-    literal = f"[{ip}]" if ip.version == 6 else str(ip)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    host_header = host if not parts.port else f"{host}:{parts.port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" if not parts.port else f"[{host}]:{parts.port}"
+        ip = ipaddress.ip_address(address.split("%")[0])
+        literal = f"[{ip}]" if ip.version == 6 else str(ip)
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        pinned.append(urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")))
+    bare = f"[{host}]" if ":" in host else host
+    host_header = f"{bare}:{parts.port}" if parts.port else bare
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return pinned, {"Host": host_header}, extensions
 
@@ -125,15 +125,19 @@ async def send_http(context: DeliveryContext, method: str, url: str, *, body: by
     TransportErrors naming ``target`` (for example "the webhook")."""
     pinned, host_header, extensions = await pin_url(url, allow_private=context.allow_private)
     all_headers = {**headers, **host_header, "Content-Type": "application/json"}
-    try:
-        return await context.client.request(method, pinned, content=body, headers=all_headers,
-                                            extensions=extensions, timeout=context.timeout)
-    except httpx.TimeoutException:
-        raise TransportError(f"{target} did not answer within {context.timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        raise TransportError(f"could not connect to {target}: {exc or 'connection refused'}") from None
-    except httpx.HTTPError as exc:
-        raise TransportError(f"the request to {target} failed: {exc.__class__.__name__} {exc}".strip()) from None
+    for index, address_url in enumerate(pinned):
+        try:
+            return await context.client.request(method, address_url, content=body, headers=all_headers,
+                                                extensions=extensions, timeout=context.timeout)
+        except httpx.TimeoutException:
+            raise TransportError(f"{target} did not answer within {context.timeout:g} s") from None
+        except httpx.ConnectError as exc:
+            if index + 1 < len(pinned):
+                continue  # the next address of the name (IPv4 after IPv6, another replica)
+            raise TransportError(f"could not connect to {target}: {exc or 'connection refused'}") from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"the request to {target} failed: {exc.__class__.__name__} {exc}".strip()) from None
+    raise AssertionError("unreachable: pin_url returns at least one address")
 
 
 def status_text(response: httpx.Response) -> str:

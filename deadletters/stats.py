@@ -1,0 +1,88 @@
+"""A project's data-plane statistics, from JetStream only (never the database).
+
+Stream sizes and consumer lag come from stream and consumer info; the workers' counters
+come from the KV bucket ``gf-ai-stats``: ``{projectId}.pipeline.{workerId}`` (one key per
+pipeline worker, summed here) and ``{projectId}.sink.{sinkId}`` (one per sink, already
+shared by all sink workers).
+"""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from projects.streams import dlq_stream, dlq_subject, output_stream, raw_stream
+from sinks.worker.stats import read_stats
+
+PIPELINE_COUNTERS = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
+                     "agent_errors", "dlq")
+SINK_COUNTERS = ("deliveries", "failures", "dlq")
+
+
+async def _stream_state(js: JetStreamContext, name: str, subjects_filter: str | None = None):
+    try:
+        return (await js.stream_info(name, subjects_filter=subjects_filter)).state
+    except NotFoundError:
+        return None
+
+
+async def _lag(js: JetStreamContext, stream: str) -> dict[str, dict]:
+    try:
+        infos = await js.consumers_info(stream)
+    except NotFoundError:
+        return {}
+    return {info.name: {"pending": info.num_pending or 0, "in_flight": info.num_ack_pending or 0}
+            for info in infos}
+
+
+def as_int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
+async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -> dict:
+    raw = await _stream_state(js, raw_stream(project_id))
+    outputs = await _stream_state(js, output_stream(project_id))
+    dlq = await _stream_state(js, dlq_stream(project_id), subjects_filter=f"gf-ai-dlq.{project_id}.>")
+    lag = {**await _lag(js, raw_stream(project_id)), **await _lag(js, output_stream(project_id))}
+    counters = await read_stats(js, bucket, str(project_id))
+
+    pipeline = dict.fromkeys(PIPELINE_COUNTERS, 0)
+    sinks: dict[str, dict] = {}
+    prefix = f"{project_id}."
+    for key, value in counters.items():
+        kind, _, name = key.removeprefix(prefix).partition(".")
+        if kind == "pipeline":
+            for counter in PIPELINE_COUNTERS:
+                pipeline[counter] += as_int(value.get(counter))
+        elif kind == "sink" and name:
+            sinks[name] = {**{c: as_int(value.get(c)) for c in SINK_COUNTERS},
+                           "last_error": value.get("lastError") or "", "last_error_at": value.get("lastErrorAt"),
+                           "last_success_at": value.get("lastSuccessAt")}
+    for name in lag:
+        if name.startswith("sink-"):
+            sinks.setdefault(name.removeprefix("sink-"), {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "",
+                                                          "last_error_at": None, "last_success_at": None})
+    for sink_id, values in sinks.items():
+        values["lag"] = lag.get(f"sink-{sink_id}", {}).get("pending")
+
+    subjects = (dlq.subjects or {}) if dlq else {}
+    return {
+        "received": {"messages": raw.messages if raw else 0, "bytes": raw.bytes if raw else 0},
+        "filtered_out": pipeline["filtered"],
+        "filter_errors": pipeline["filter_errors"],
+        "transform_errors": pipeline["transform_errors"],
+        "pipeline_received": pipeline["received"],
+        "batches_sent": pipeline["batches_sent"],
+        "records_sent": pipeline["records_sent"],
+        "agent_errors": pipeline["agent_errors"],
+        "outputs": {"messages": outputs.messages if outputs else 0, "bytes": outputs.bytes if outputs else 0},
+        "sinks": sinks,
+        "dlq_depth": {"total": dlq.messages if dlq else 0,
+                      "pipeline": subjects.get(dlq_subject(project_id, "pipeline"), 0),
+                      "sink": subjects.get(dlq_subject(project_id, "sink"), 0)},
+        "consumer_lag": {name: value["pending"] for name, value in lag.items()
+                         if name == "pipeline" or name.startswith("sink-")},
+    }

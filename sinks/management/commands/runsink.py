@@ -1,0 +1,71 @@
+"""``manage.py runsink``: deliver agent outputs to webhooks and Slack until SIGTERM.
+
+Retry defaults (8 attempts within 300 s, backoff 1 s doubling up to 60 s, 10 s per request)
+come from optional settings SINK_MAX_ATTEMPTS, SINK_MAX_ELAPSED_SECONDS,
+SINK_INITIAL_BACKOFF_MS, SINK_MAX_BACKOFF_MS and SINK_REQUEST_TIMEOUT_SECONDS, and can be
+overridden per process with the options below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import nats
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from projects.configsync import stream_limits
+from sinks.worker.consumer import ConsumerOptions
+from sinks.worker.delivery import RetryPolicy
+from sinks.worker.worker import SinkWorker, WorkerOptions
+
+logger = logging.getLogger(__name__)
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class Command(BaseCommand):
+    help = "Run the sink worker: one durable consumer per enabled sink, delivering to webhooks and Slack."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--max-attempts", type=int, default=setting("SINK_MAX_ATTEMPTS", 8))
+        parser.add_argument("--max-elapsed", type=float, default=setting("SINK_MAX_ELAPSED_SECONDS", 300),
+                            help="seconds after which a failing message goes to the DLQ")
+        parser.add_argument("--initial-backoff-ms", type=int, default=setting("SINK_INITIAL_BACKOFF_MS", 1000))
+        parser.add_argument("--max-backoff-ms", type=int, default=setting("SINK_MAX_BACKOFF_MS", 60_000))
+        parser.add_argument("--request-timeout", type=float, default=setting("SINK_REQUEST_TIMEOUT_SECONDS", 10),
+                            help="seconds per delivery attempt")
+        parser.add_argument("--batch-size", type=int, default=setting("SINK_BATCH_SIZE", 10))
+
+    def handle(self, *args, **options):
+        retry = RetryPolicy(max_attempts=options["max_attempts"], max_elapsed_seconds=options["max_elapsed"],
+                            initial_backoff_seconds=options["initial_backoff_ms"] / 1000,
+                            max_backoff_seconds=options["max_backoff_ms"] / 1000)
+        timeout = options["request_timeout"]
+        consumer = ConsumerOptions(retry=retry, request_timeout=timeout, batch_size=options["batch_size"],
+                                   # A delivery attempt always ends well within ack_wait; longer waits
+                                   # (backoff, a batch of slow targets) are covered by in_progress().
+                                   ack_wait=max(30.0, timeout * 3))
+        worker_options = WorkerOptions(
+            consumer=consumer, allow_private=settings.ALLOW_PRIVATE_TARGETS, config_bucket=settings.CONFIG_BUCKET,
+            stats_bucket=setting("STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
+            stream_limits=stream_limits(), shutdown_grace=timeout + 5)
+        asyncio.run(run(worker_options))
+
+
+async def run(options: WorkerOptions) -> None:
+    async def log_error(exc: Exception) -> None:
+        logger.warning("NATS: %s", exc)
+
+    nc = await nats.connect(servers=settings.NATS_SERVERS, connect_timeout=settings.NATS_CONNECT_TIMEOUT,
+                            allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=1,
+                            error_cb=log_error, name="glassflow-sink")
+    worker = SinkWorker(nc, options)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop.set)
+    await worker.run()

@@ -1,0 +1,73 @@
+"""Deliver one output message to one sink with retries: the policy every sink shares.
+
+408/429/5xx, timeouts and connection errors are retried with exponential backoff and jitter
+(a Retry-After from the target replaces the backoff for that wait) until the attempts or the
+time budget run out; any other failure is permanent at once. The caller keeps the message
+in progress meanwhile and decides what to do with the outcome (ack, DLQ, or nak on shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from sinks.kinds.base import DeliveryContext, SinkKind, TransportError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    max_elapsed_seconds: float = 300.0
+    initial_backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    max_retry_after_seconds: float = 300.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait after failed attempt number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after_seconds)
+        step = min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
+        return random.uniform(step / 2, step)  # jitter spreads retries of many messages apart
+
+
+@dataclass
+class Outcome:
+    delivered: bool
+    attempts: int
+    error: str = ""
+    reason: str = ""
+    interrupted: bool = False  # shutdown during a backoff wait: the message goes back to the stream
+    failures: int = 0
+
+
+async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict, context: DeliveryContext,
+                               policy: RetryPolicy, stop: asyncio.Event, label: str = "sink") -> Outcome:
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await kind.deliver(config, message, context)
+            return Outcome(True, attempt, failures=attempt - 1)
+        except TransportError as exc:
+            error = exc
+        if error.permanent:
+            return Outcome(False, attempt, error.message, f"permanent failure: {error.message}",
+                           failures=attempt)
+        elapsed = time.monotonic() - started
+        wait = policy.delay(attempt, error.retry_after)
+        if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed_seconds:
+            return Outcome(False, attempt, error.message,
+                           f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}",
+                           failures=attempt)
+        logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)
+        try:
+            await asyncio.wait_for(stop.wait(), wait)
+        except TimeoutError:
+            continue
+        return Outcome(False, attempt, error.message, interrupted=True, failures=attempt)

@@ -1,0 +1,160 @@
+"""Delivery counters and last error per sink, kept in the KV bucket ``gf-ai-stats``.
+
+The worker cannot write the database, so each sink's key ``{projectId}.sink.{sinkId}`` holds
+``{"sinkId", "deliveries", "failures", "dlq", "lastError", "lastErrorAt", "lastSuccessAt",
+"updatedAt"}``; the API merges it into the sink's last_error when serving. Several runsink
+processes share a sink's consumer, so a process never overwrites the key with its own view:
+it adds its deltas with compare-and-set on the key's revision.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import nats.errors
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+logger = logging.getLogger(__name__)
+
+COUNTERS = ("deliveries", "failures", "dlq")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sink_stats_key(project_id: object, sink_id: object) -> str:
+    return f"{project_id}.sink.{sink_id}"
+
+
+async def stats_bucket(js: JetStreamContext, bucket: str, replicas: int = 1) -> KeyValue:
+    """Open the stats bucket, creating it on first use (the pipeline worker may race us to it)."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        pass
+    try:
+        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=1, replicas=replicas,
+                                                        storage=StorageType.FILE,
+                                                        description="GlassFlow worker counters"))
+    except BadRequestError:
+        return await js.key_value(bucket)  # created meanwhile by another worker with other options
+
+
+@dataclass
+class SinkTally:
+    """What one process saw for one sink since its last flush."""
+
+    project_id: str
+    sink_id: str
+    deliveries: int = 0
+    failures: int = 0
+    dlq: int = 0
+    last_error: str | None = None
+    last_error_at: str | None = None
+    last_success_at: str | None = None
+
+    def empty(self) -> bool:
+        return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at)
+
+    def merge_into(self, current: dict) -> dict:
+        merged = {**current, "sinkId": self.sink_id, "updatedAt": utc_now()}
+        for name in COUNTERS:
+            merged[name] = int(current.get(name, 0)) + getattr(self, name)
+        # ISO timestamps in UTC with the same format compare correctly as strings.
+        if self.last_error_at and self.last_error_at >= (current.get("lastErrorAt") or ""):
+            merged["lastError"], merged["lastErrorAt"] = self.last_error, self.last_error_at
+        if self.last_success_at and self.last_success_at >= (current.get("lastSuccessAt") or ""):
+            merged["lastSuccessAt"] = self.last_success_at
+        return merged
+
+
+@dataclass
+class StatsRecorder:
+    tallies: dict[tuple[str, str], SinkTally] = field(default_factory=dict)
+
+    def tally(self, project_id: str, sink_id: str) -> SinkTally:
+        key = (project_id, sink_id)
+        if key not in self.tallies:
+            self.tallies[key] = SinkTally(project_id, sink_id)
+        return self.tallies[key]
+
+    def delivered(self, project_id: str, sink_id: str, failures: int = 0) -> None:
+        tally = self.tally(project_id, sink_id)
+        tally.deliveries += 1
+        tally.failures += failures
+        tally.last_success_at = utc_now()
+
+    def failed(self, project_id: str, sink_id: str, error: str, failures: int, dead_lettered: bool) -> None:
+        tally = self.tally(project_id, sink_id)
+        tally.failures += failures
+        tally.dlq += int(dead_lettered)
+        tally.last_error, tally.last_error_at = error, utc_now()
+
+    async def flush(self, kv: KeyValue) -> None:
+        """Add every pending tally to its key; tallies that could not be written stay for next time."""
+        pending, self.tallies = self.tallies, {}
+        for key, tally in pending.items():
+            if tally.empty():
+                continue
+            try:
+                await add_tally(kv, tally)
+            except Exception:  # noqa: BLE001  counters must never stop deliveries; keep them for the next flush
+                logger.warning("could not write stats of sink %s; will retry", tally.sink_id, exc_info=True)
+                self.tallies.setdefault(key, tally)
+
+
+async def add_tally(kv: KeyValue, tally: SinkTally) -> None:
+    key = sink_stats_key(tally.project_id, tally.sink_id)
+    for _ in range(20):
+        try:
+            entry = await kv.get(key)
+        except KeyNotFoundError:
+            entry = None
+        current: dict = {}
+        if entry is not None and entry.value:
+            try:
+                current = json.loads(entry.value)
+            except ValueError:
+                current = {}
+        payload = json.dumps(tally.merge_into(current), separators=(",", ":")).encode()
+        try:
+            if entry is None:
+                await kv.create(key, payload)
+            else:
+                await kv.update(key, payload, last=entry.revision)
+            return
+        except KeyWrongLastSequenceError:
+            continue  # another runsink process added its counts in between; read again
+    raise RuntimeError(f"too many concurrent writers on {key}")
+
+
+async def read_stats(js: JetStreamContext, bucket: str, prefix: str) -> dict[str, dict]:
+    """Every key under ``{prefix}.`` in the stats bucket, decoded; {} when the bucket does not exist yet."""
+    try:
+        kv = await js.key_value(bucket)
+    except BucketNotFoundError:
+        return {}
+    watcher = await kv.watch(f"{prefix}.>", ignore_deletes=True)
+    values: dict[str, dict] = {}
+    try:
+        while True:
+            try:
+                entry = await watcher.updates(timeout=2.0)
+            except nats.errors.TimeoutError:
+                break
+            if entry is None:
+                break  # caught up with the current values
+            try:
+                values[entry.key] = json.loads(entry.value or b"{}")
+            except ValueError:
+                logger.warning("stats key %s is not JSON; ignoring it", entry.key)
+    finally:
+        await watcher.stop()
+    return values

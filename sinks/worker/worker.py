@@ -1,0 +1,257 @@
+"""The sink worker process: follows the ``gf-ai-config`` KV bucket and runs one consumer per enabled sink.
+
+Consumers are created, updated and removed live as the control plane publishes project
+documents; several runsink processes may run the same consumers (JetStream shares the work).
+SIGTERM sets ``stop``: consumers stop fetching, a delivery attempt in flight finishes, a
+message waiting for its next retry is handed back (nak), counters are flushed and the
+connection is drained. ``load_config`` + ``process_batch`` are one iteration for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+
+import nats.errors
+from nats.aio.client import Client
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError
+from nats.js.errors import NotFoundError as JsNotFoundError
+from nats.js.kv import KeyValue
+
+from projects import natsops
+from projects.streams import StreamLimits, output_stream
+from sinks.kinds import KINDS
+from sinks.kinds.base import DeliveryContext, new_http_client
+from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
+from sinks.worker.stats import StatsRecorder, stats_bucket
+
+logger = logging.getLogger(__name__)
+
+DELETED = ("DEL", "PURGE")
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    consumer: ConsumerOptions
+    allow_private: bool = False
+    config_bucket: str = "gf-ai-config"
+    stats_bucket: str = "gf-ai-stats"
+    replicas: int = 1
+    stream_limits: StreamLimits | None = None  # when set, the worker also ensures each project's streams
+    stats_interval: float = 1.0
+    reconcile_interval: float = 5.0
+    shutdown_grace: float = 20.0
+
+
+def enabled_sinks(document: dict) -> dict[str, dict]:
+    return {str(sink["id"]): sink for sink in document.get("sinks", [])
+            if sink.get("enabled") and sink.get("kind") in KINDS}
+
+
+class SinkWorker:
+    def __init__(self, nc: Client, options: WorkerOptions):
+        self.nc = nc
+        self.js = nc.jetstream(timeout=10)
+        self.options = options
+        self.stop = asyncio.Event()
+        self.stats = StatsRecorder()
+        self.client = new_http_client(options.consumer.request_timeout)
+        self.context = DeliveryContext(self.client, options.allow_private, options.consumer.request_timeout)
+        self.documents: dict[str, dict] = {}
+        self.consumers: dict[str, SinkConsumer] = {}
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.unsettled: set[str] = set()
+        self.ensured: set[str] = set()
+        self.running = False
+        self.watcher: KeyValue.KeyWatcher | None = None
+        self.stats_kv: KeyValue | None = None
+        self.config_kv: KeyValue | None = None
+
+    async def open(self) -> None:
+        self.stats_kv = await stats_bucket(self.js, self.options.stats_bucket, self.options.replicas)
+        try:
+            config = await self.js.key_value(self.options.config_bucket)
+        except BucketNotFoundError:
+            # The control plane creates it with the same options; whoever comes first wins.
+            config = await self.js.create_key_value(KeyValueConfig(
+                bucket=self.options.config_bucket, history=5, replicas=self.options.replicas,
+                storage=StorageType.FILE, description="GlassFlow project configuration"))
+        self.config_kv = config
+        self.watcher = await config.watchall()
+
+    async def load_config(self, timeout: float = 0.2) -> bool:
+        """Apply every configuration change that has arrived; True if there was any."""
+        if self.watcher is None:
+            await self.open()
+        found = False
+        while True:
+            try:
+                entry = await self.watcher.updates(timeout=timeout)
+            except nats.errors.TimeoutError:
+                return found
+            if entry is None:
+                continue  # the "caught up" marker after the initial values
+            found = True
+            document = None
+            if entry.operation not in DELETED and entry.value:
+                try:
+                    document = json.loads(entry.value)
+                except ValueError:
+                    logger.error("configuration of project %s is not JSON; ignoring it", entry.key)
+                    continue
+            await self.apply(entry.key, document)
+
+    async def apply(self, project_id: str, document: dict | None) -> None:
+        """Make this process's consumers match the project's document (None: project deleted)."""
+        if document is None:
+            self.documents.pop(project_id, None)
+            self.unsettled.discard(project_id)
+            self.ensured.discard(project_id)
+            for sink_id in [sid for sid, c in self.consumers.items() if c.project_id == project_id]:
+                await self.remove(sink_id, delete=True)
+            return
+        self.documents[project_id] = document
+        desired = enabled_sinks(document)
+        try:
+            if self.options.stream_limits is not None and project_id not in self.ensured:
+                await natsops.ensure_streams(self.js, project_id, self.options.stream_limits)
+                self.ensured.add(project_id)
+            current = await self.is_current(project_id, document)
+            for sink_id in [sid for sid, c in self.consumers.items() if c.project_id == project_id]:
+                if sink_id not in desired:
+                    await self.remove(sink_id, delete=current)
+            for sink_id, sink in desired.items():
+                if sink_id in self.consumers:
+                    self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
+                    continue
+                consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
+                                        self.stats, self.stop, max_payload=self.nc.max_payload)
+                await consumer.bind()
+                self.consumers[sink_id] = consumer
+                logger.info("%s: consumer started", consumer.label)
+                if self.running:
+                    self.tasks[sink_id] = asyncio.create_task(self.consume(consumer), name=consumer.label)
+            if current:
+                await self.remove_orphans(project_id, desired)
+            self.unsettled.discard(project_id)
+        except (OSError, nats.errors.Error) as exc:
+            logger.warning("project %s: could not set up its sink consumers yet (%s); will retry", project_id, exc)
+            self.unsettled.add(project_id)
+
+    async def is_current(self, project_id: str, document: dict) -> bool:
+        """Whether the document is still the newest one. Deleting consumers on the strength of an
+        older document would undo what a faster runsink process just did for a newer one (a
+        re-enabled sink), and its recreated consumer would skip the messages in between."""
+        if self.config_kv is None:
+            return True
+        try:
+            entry = await self.config_kv.get(project_id)
+            latest = json.loads(entry.value or b"{}").get("version", 0)
+        except (nats.errors.Error, ValueError):
+            return False
+        return latest <= document.get("version", 0)
+
+    async def remove_orphans(self, project_id: str, desired: dict[str, dict]) -> None:
+        """Delete consumers of sinks removed or disabled while no runsink process was watching."""
+        try:
+            infos = await self.js.consumers_info(output_stream(project_id))
+        except JsNotFoundError:
+            return
+        for info in infos:
+            name = info.name or ""
+            if name.startswith("sink-") and name.removeprefix("sink-") not in desired:
+                await delete_consumer(self.js, project_id, name.removeprefix("sink-"))
+
+    async def remove(self, sink_id: str, *, delete: bool) -> None:
+        consumer = self.consumers.pop(sink_id)
+        task = self.tasks.pop(sink_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await consumer.unbind()
+        if delete:
+            with contextlib.suppress(OSError, nats.errors.Error):
+                await delete_consumer(self.js, consumer.project_id, sink_id)
+        logger.info("%s: consumer %s", consumer.label, "deleted" if delete else "stopped")
+
+    async def process_batch(self) -> int:
+        """One iteration over every consumer (sequentially), then flush the counters; returns messages seen."""
+        seen = 0
+        for consumer in list(self.consumers.values()):
+            seen += (await consumer.process_batch()).received
+        await self.flush_stats()
+        return seen
+
+    async def flush_stats(self) -> None:
+        if self.stats_kv is not None:
+            await self.stats.flush(self.stats_kv)
+
+    async def consume(self, consumer: SinkConsumer) -> None:
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                await consumer.process_batch()
+                delay = 1.0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001  one broken consumer must not stop the others
+                logger.warning("%s: %s: %s; retrying in %.0f s", consumer.label, exc.__class__.__name__, exc, delay)
+                await consumer.unbind()  # rebinding recreates a consumer deleted under us
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), delay)
+                delay = min(30.0, delay * 2)
+
+    async def run(self) -> None:
+        """Run until ``stop`` is set, then shut down gracefully."""
+        await self.open()
+        self.running = True
+        for sink_id, consumer in self.consumers.items():
+            self.tasks[sink_id] = asyncio.create_task(self.consume(consumer), name=consumer.label)
+        flusher = asyncio.create_task(self.flush_periodically())
+        logger.info("sink worker started")
+        last_retry = 0.0
+        try:
+            while not self.stop.is_set():
+                await self.load_config(timeout=0.5)
+                now = asyncio.get_running_loop().time()
+                if self.unsettled and now - last_retry >= self.options.reconcile_interval:
+                    last_retry = now
+                    for project_id in list(self.unsettled):
+                        if project_id in self.documents:
+                            await self.apply(project_id, self.documents[project_id])
+        finally:
+            flusher.cancel()
+            await self.shutdown()
+
+    async def flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.stats_interval)
+            await self.flush_stats()
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        tasks = list(self.tasks.values())
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=self.options.shutdown_grace)
+            for task in pending:
+                task.cancel()  # in-flight messages come back after ack_wait
+            await asyncio.gather(*pending, return_exceptions=True)
+        self.tasks.clear()
+        for consumer in self.consumers.values():
+            # Unsubscribe before draining: a pull subscription's inbox keeps the fetch requests'
+            # late status replies queued, and drain() would wait for them until its timeout.
+            await consumer.unbind()
+        with contextlib.suppress(Exception):
+            await self.flush_stats()
+        if self.watcher is not None:
+            with contextlib.suppress(Exception):
+                await self.watcher.stop()
+        await self.client.aclose()
+        if self.nc.is_connected:
+            await self.nc.drain()
+        logger.info("sink worker stopped")

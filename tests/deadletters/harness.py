@@ -1,0 +1,206 @@
+"""Test harness shared by the sink and dead-letter tests: scriptable loopback HTTP endpoints standing
+in for webhooks and Slack, a real sink worker in a thread, and project setup through the real code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import nats
+import pytest
+
+from projects.configsync import remove_project, sync_project
+from projects.streams import output_subject
+from sinks.worker.consumer import ConsumerOptions
+from sinks.worker.delivery import RetryPolicy
+from sinks.worker.worker import SinkWorker, WorkerOptions
+from tests.conftest import client_for
+from tests.factories import make_team
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    status: int = 0
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class StubServer:
+    """An HTTP endpoint on 127.0.0.1 that answers from a script (then ``default``) and records requests.
+
+    ``down()`` closes the listening socket so connections are refused; ``up()`` listens again
+    on the same port.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.script: deque[Reply] = deque()
+        self.default = Reply()
+        self.lock = threading.Lock()
+        self.port = 0
+        self.server: ThreadingHTTPServer | None = None
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def reply(self, *replies: Reply) -> None:
+        with self.lock:
+            self.script.extend(replies)
+
+    def received(self) -> list[Recorded]:
+        with self.lock:
+            return list(self.requests)
+
+    def up(self) -> StubServer:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def handle_any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with stub.lock:
+                    reply = stub.script.popleft() if stub.script else stub.default
+                    stub.requests.append(Recorded(self.command, self.path, dict(self.headers.items()), body,
+                                                  time.monotonic(), reply.status))
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            do_POST = do_PUT = do_PATCH = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def fast_options(**retry) -> WorkerOptions:
+    policy = RetryPolicy(**{"max_attempts": 4, "max_elapsed_seconds": 30, "initial_backoff_seconds": 0.05,
+                            "max_backoff_seconds": 0.2, **retry})
+    return WorkerOptions(consumer=ConsumerOptions(retry=policy, request_timeout=3, batch_size=10,
+                                                  fetch_timeout=0.2, ack_wait=30),
+                         allow_private=True, stats_interval=0.2, shutdown_grace=5)
+
+
+class WorkerThread:
+    """A real SinkWorker (its own event loop and NATS connection) running beside a synchronous test."""
+
+    def __init__(self, nats_url: str, options: WorkerOptions | None = None):
+        self.nats_url = nats_url
+        self.options = options or fast_options()
+        self.ready = threading.Event()
+        self.worker: SinkWorker | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        async def main():
+            nc = await nats.connect(self.nats_url, connect_timeout=2)
+            self.worker = SinkWorker(nc, self.options)
+            self.loop = asyncio.get_running_loop()
+            self.ready.set()
+            await self.worker.run()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001  reported by stop()
+            self.error = exc
+            self.ready.set()
+
+    def start(self) -> WorkerThread:
+        self.thread.start()
+        assert self.ready.wait(10), "sink worker did not start"
+        return self
+
+    def stop(self) -> None:
+        if self.loop is not None and self.worker is not None:
+            self.loop.call_soon_threadsafe(self.worker.stop.set)
+        self.thread.join(20)
+        assert not self.thread.is_alive(), "sink worker did not stop"
+        if self.error is not None:
+            raise self.error
+
+
+SMALL_STREAM_BYTES = 16 * 1024**2
+
+
+@pytest.fixture(name="new_team")
+def new_team_fixture(settings):
+    """Factory of teams (owner, admin, viewer, outsider) whose project has real streams and a KV
+    document. Streams are small and removed afterwards: JetStream reserves each stream's
+    max_bytes, and the session's nats-server would otherwise run out of storage."""
+    settings.STREAM_MAX_BYTES = SMALL_STREAM_BYTES
+    made = []
+
+    def make():
+        team = make_team()
+        assert sync_project(team.project.pk)
+        made.append(team.project.pk)
+        return team
+
+    yield make
+    for project_id in made:
+        remove_project(project_id)
+
+
+def add_sink(team, name: str, kind: str, config: dict, enabled: bool = True) -> dict:
+    response = client_for(team.admin).post(f"/api/v1/projects/{team.project.pk}/sinks/", {
+        "name": name, "kind": kind, "config": config, "enabled": enabled}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def consumer_info(js, project_id, sink_id):
+    from nats.js.errors import NotFoundError
+
+    async def info(jetstream):
+        try:
+            return await jetstream.consumer_info(f"gf-ai-output-{project_id}", f"sink-{sink_id}")
+        except NotFoundError:
+            return None
+
+    return js.run(info)
+
+
+def publish_output(js, project_id, payload, request_id: str = "req-1") -> dict:
+    message = {"projectId": str(project_id), "requestId": request_id, "receivedAt": "2026-01-15T10:30:02.120Z",
+               "payload": payload}
+
+    async def publish(jetstream):
+        await jetstream.publish(output_subject(project_id), json.dumps(message).encode())
+
+    js.run(publish)
+    return message

@@ -1,0 +1,101 @@
+"""Per-project statistics: stream sizes, worker counters from the stats KV bucket, consumer lag, DLQ depth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from projects.streams import dlq_subject, raw_subject
+from tests.conftest import client_for
+from tests.deadletters.harness import (
+    Reply,
+    StubServer,
+    WorkerThread,
+    add_sink,
+    consumer_info,
+    new_team_fixture,  # noqa: F401  (the new_team fixture)
+    publish_output,
+)
+from tests.deadline import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def put_pipeline_counters(js, project_id, worker_id, **counters):
+    """What a pipeline worker writes to gf-ai-stats (its own key per worker)."""
+    from sinks.worker.stats import stats_bucket
+
+    async def put(jetstream):
+        kv = await stats_bucket(jetstream, "gf-ai-stats")
+        await kv.put(f"{project_id}.pipeline.{worker_id}", json.dumps({**counters, "updatedAt": "t"}).encode())
+
+    js.run(put)
+
+
+def publish(js, subject, data):
+    async def send(jetstream):
+        await jetstream.publish(subject, json.dumps(data).encode())
+
+    js.run(send)
+
+
+def stats(team, role="viewer"):
+    response = client_for(team.user(role)).get(f"/api/v1/projects/{team.project.pk}/stats/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_new_project_has_zero_everywhere(js, new_team):
+    team = new_team()
+    body = stats(team)
+    assert body["received"] == {"messages": 0, "bytes": 0}
+    assert body["outputs"]["messages"] == 0 and body["sinks"] == {}
+    assert body["dlq_depth"] == {"total": 0, "pipeline": 0, "sink": 0}
+    assert body["filtered_out"] == body["batches_sent"] == body["agent_errors"] == 0
+
+
+def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
+    team = new_team()
+    pid = team.project.pk
+    for i in range(3):
+        publish(js, raw_subject(pid, "logs"), {"body": f"r{i}"})
+    put_pipeline_counters(js, pid, "w1", received=3, filtered=1, filter_errors=1, batches_sent=1, records_sent=2,
+                          agent_errors=0, dlq=0)
+    put_pipeline_counters(js, pid, "w2", received=2, filtered=2, filter_errors=0, batches_sent=1, records_sent=0,
+                          agent_errors=1, dlq=1)
+    publish(js, dlq_subject(pid, "pipeline"), {"stage": "pipeline", "records": []})
+
+    good, bad = StubServer().up(), StubServer().up()
+    bad.default = Reply(400, b"invalid_payload")
+    worker = WorkerThread(nats_server.url).start()
+    try:
+        hook = add_sink(team, "hook", "webhook", {"url": good.url()})
+        chat = add_sink(team, "chat", "slack", {"webhook_url": bad.url()})
+        for sink in (hook, chat):
+            wait_for(lambda sink=sink: consumer_info(js, pid, sink["id"]), message="consumer")
+        publish_output(js, pid, {"summary": "one"})
+        publish_output(js, pid, {"summary": "two"})
+        body = wait_for(lambda: (lambda b: b if b["sinks"][hook["id"]]["deliveries"] == 2
+                                 and b["sinks"][chat["id"]]["dlq"] == 2 else None)(stats(team)),
+                        message="sink counters")
+    finally:
+        worker.stop()
+        good.down()
+        bad.down()
+    assert body["received"]["messages"] == 3 and body["received"]["bytes"] > 0
+    assert body["pipeline_received"] == 5 and body["filtered_out"] == 3 and body["filter_errors"] == 1
+    assert body["batches_sent"] == 2 and body["records_sent"] == 2 and body["agent_errors"] == 1
+    assert body["outputs"]["messages"] == 2
+    assert body["dlq_depth"] == {"total": 3, "pipeline": 1, "sink": 2}
+    assert body["sinks"][hook["id"]] | {"last_success_at": None} == {
+        "name": "hook", "deliveries": 2, "failures": 0, "dlq": 0, "last_error": "", "last_error_at": None,
+        "last_success_at": None, "lag": 0}
+    failing = body["sinks"][chat["id"]]
+    assert failing["failures"] == 2 and failing["deliveries"] == 0 and "invalid_payload" in failing["last_error"]
+    assert body["consumer_lag"] == {f"sink-{hook['id']}": 0, f"sink-{chat['id']}": 0}
+
+
+def test_outsiders_cannot_see_statistics(js, new_team):
+    team = new_team()
+    assert client_for(team.outsider).get(f"/api/v1/projects/{team.project.pk}/stats/").status_code == 404

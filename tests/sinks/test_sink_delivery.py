@@ -1,0 +1,172 @@
+"""The sink worker end to end: real nats-server, real worker, loopback webhook and Slack stand-ins."""
+
+from __future__ import annotations
+
+import pytest
+
+from sinks.models import Sink
+from tests.conftest import client_for
+from tests.deadletters.harness import (
+    Reply,
+    StubServer,
+    WorkerThread,
+    add_sink,
+    consumer_info,
+    fast_options,
+    new_team_fixture,  # noqa: F401  (the new_team fixture)
+    publish_output,
+)
+from tests.deadline import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def webhook():
+    stub = StubServer().up()
+    yield stub
+    stub.down()
+
+
+@pytest.fixture
+def slack():
+    stub = StubServer().up()
+    yield stub
+    stub.down()
+
+
+@pytest.fixture
+def worker(nats_server):
+    thread = WorkerThread(nats_server.url).start()
+    yield thread
+    thread.stop()
+
+
+def wait_for_consumer(js, team, sink):
+    wait_for(lambda: consumer_info(js, team.project.pk, sink["id"]), message=f"consumer of sink {sink['name']}")
+
+
+def test_webhook_receives_the_output_message_with_its_method_and_headers(js, worker, webhook, new_team):
+    team = new_team()
+    sink = add_sink(team, "ops", "webhook", {"url": webhook.url("/in?x=1"), "method": "PUT",
+                                             "headers": {"X-Token": "hunter2"}})
+    wait_for_consumer(js, team, sink)
+    message = publish_output(js, team.project.pk, {"summary": "db down", "severity": "critical"})
+    (request,) = wait_for(webhook.received, message="webhook request")
+    assert request.method == "PUT" and request.path == "/in?x=1"
+    assert request.headers["X-Token"] == "hunter2"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.json() == message
+    wait_for(lambda: consumer_info(js, team.project.pk, sink["id"]).num_ack_pending == 0, message="acked")
+
+
+def test_slack_gets_a_readable_message(js, worker, slack, new_team):
+    team = new_team()
+    sink = add_sink(team, "alerts", "slack", {"webhook_url": slack.url("/services/T/B/X")})
+    wait_for_consumer(js, team, sink)
+    publish_output(js, team.project.pk, {"summary": "db down", "severity": "critical", "host": "db-1"})
+    (request,) = wait_for(slack.received, message="slack request")
+    text = request.json()["text"]
+    assert "*Summary:* db down" in text and ":red_circle: *Severity:* critical" in text
+    assert '"host": "db-1"' in text
+
+
+def test_a_webhook_that_is_down_gets_each_message_once_when_it_returns_while_slack_keeps_working(
+        js, nats_server, webhook, slack, new_team):
+    team = new_team()
+    worker = WorkerThread(nats_server.url, fast_options(max_attempts=1000, max_elapsed_seconds=120)).start()
+    try:
+        hook = add_sink(team, "hook", "webhook", {"url": webhook.url()})
+        chat = add_sink(team, "chat", "slack", {"webhook_url": slack.url()})
+        wait_for_consumer(js, team, hook)
+        wait_for_consumer(js, team, chat)
+        webhook.down()
+        sent = [publish_output(js, team.project.pk, {"summary": f"event {i}"}, request_id=f"r{i}") for i in range(3)]
+        wait_for(lambda: len(slack.received()) == 3, message="slack got every message while the webhook is down")
+        webhook.default = Reply(503, b"maintenance")
+        webhook.up()
+        wait_for(lambda: webhook.received(), message="a retry reached the webhook")
+        webhook.default = Reply(200)
+        wait_for(lambda: len([r for r in webhook.received() if r.status == 200]) >= 3, timeout=20,
+                 message="webhook accepted every message")
+        wait_for(lambda: consumer_info(js, team.project.pk, hook["id"]).num_ack_pending == 0, message="acked")
+        wait_for(lambda: consumer_info(js, team.project.pk, hook["id"]).num_pending == 0, message="nothing left")
+    finally:
+        worker.stop()
+    accepted = [r.json()["requestId"] for r in webhook.received() if r.status == 200]
+    assert sorted(accepted) == sorted(m["requestId"] for m in sent)  # each exactly once, in spite of retries
+    assert [r.json()["requestId"] for r in webhook.received() if r.status == 200] == ["r0", "r1", "r2"]
+    assert len(slack.received()) == 3
+
+
+def test_a_new_sink_starts_at_new_messages(js, worker, webhook, new_team):
+    team = new_team()
+    publish_output(js, team.project.pk, {"summary": "before the sink existed"}, request_id="old")
+    sink = add_sink(team, "late", "webhook", {"url": webhook.url()})
+    wait_for_consumer(js, team, sink)
+    publish_output(js, team.project.pk, {"summary": "after"}, request_id="new")
+    wait_for(webhook.received, message="delivery")
+    wait_for(lambda: consumer_info(js, team.project.pk, sink["id"]).num_ack_pending == 0, message="acked")
+    assert [r.json()["requestId"] for r in webhook.received()] == ["new"]
+
+
+def test_removing_or_disabling_a_sink_deletes_its_consumer(js, worker, webhook, new_team):
+    team = new_team()
+    first = add_sink(team, "first", "webhook", {"url": webhook.url()})
+    second = add_sink(team, "second", "webhook", {"url": webhook.url()})
+    wait_for_consumer(js, team, first)
+    wait_for_consumer(js, team, second)
+    admin = client_for(team.admin)
+    base = f"/api/v1/projects/{team.project.pk}/sinks"
+    assert admin.delete(f"{base}/{first['id']}/").status_code == 204
+    assert admin.patch(f"{base}/{second['id']}/", {"enabled": False}, format="json").status_code == 200
+    wait_for(lambda: consumer_info(js, team.project.pk, first["id"]) is None, message="deleted sink's consumer")
+    wait_for(lambda: consumer_info(js, team.project.pk, second["id"]) is None, message="disabled sink's consumer")
+
+
+def test_slack_rate_limiting_is_honoured(js, worker, slack, new_team):
+    team = new_team()
+    slack.reply(Reply(429, b"rate_limited", {"Retry-After": "1"}))
+    sink = add_sink(team, "alerts", "slack", {"webhook_url": slack.url()})
+    wait_for_consumer(js, team, sink)
+    publish_output(js, team.project.pk, {"summary": "x"})
+    first, second = wait_for(lambda: slack.received() if len(slack.received()) >= 2 else None,
+                             message="a retry after the 429")
+    assert second.at - first.at >= 0.95
+    wait_for(lambda: consumer_info(js, team.project.pk, sink["id"]).num_ack_pending == 0, message="acked")
+    assert len(slack.received()) == 2
+
+
+def test_a_slack_permanent_error_goes_to_the_dlq_at_once_with_a_clear_reason(js, worker, slack, new_team):
+    team = new_team()
+    slack.default = Reply(404, b"channel_not_found")
+    sink = add_sink(team, "alerts", "slack", {"webhook_url": slack.url()})
+    wait_for_consumer(js, team, sink)
+    message = publish_output(js, team.project.pk, {"summary": "x"})
+    viewer = client_for(team.viewer)
+    listing = wait_for(lambda: viewer.get(f"/api/v1/projects/{team.project.pk}/deadletters/").json()["results"],
+                       message="DLQ entry")
+    (entry,) = listing
+    assert entry["stage"] == "sink" and entry["sinkId"] == sink["id"] and entry["sinkName"] == "alerts"
+    assert entry["attempts"] == 1 and entry["output"] == message
+    assert "channel_not_found" in entry["lastError"] and "channel" in entry["reason"]
+    assert entry["subject"] == f"gf-ai-output.{team.project.pk}.out"
+    assert len(slack.received()) == 1
+    shown = wait_for(lambda: viewer.get(f"/api/v1/projects/{team.project.pk}/sinks/{sink['id']}/").json()
+                     ["last_error"], message="last error merged from the worker's stats")
+    assert "channel_not_found" in shown
+    assert Sink.objects.get(pk=sink["id"]).last_error == ""  # the worker never writes the database
+
+
+def test_a_transient_error_that_outlasts_the_attempts_goes_to_the_dlq(js, worker, webhook, new_team):
+    team = new_team()
+    webhook.default = Reply(500, b"boom")
+    sink = add_sink(team, "hook", "webhook", {"url": webhook.url()})
+    wait_for_consumer(js, team, sink)
+    publish_output(js, team.project.pk, {"summary": "x"})
+    viewer = client_for(team.viewer)
+    (entry,) = wait_for(lambda: viewer.get(f"/api/v1/projects/{team.project.pk}/deadletters/?stage=sink")
+                        .json()["results"], message="DLQ entry")
+    assert entry["attempts"] == 4 and entry["reason"].startswith("gave up after 4 attempts")
+    assert "500" in entry["lastError"]
+    assert len(webhook.received()) == 4

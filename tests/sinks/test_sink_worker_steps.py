@@ -1,0 +1,124 @@
+"""The sink worker driven one step at a time, and its graceful shutdown, against a real nats-server.
+
+No database here: the project's streams and configuration document are put into NATS the way
+the control plane does it (projects.natsops), which is all the data plane ever sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import nats
+import pytest
+
+from projects import natsops
+from projects.streams import StreamLimits, output_stream, output_subject
+from sinks.worker.worker import SinkWorker
+from tests.deadletters.harness import Reply, StubServer, fast_options
+
+SMALL = StreamLimits(max_bytes=16 * 1024**2)  # JetStream reserves max_bytes; keep the session server roomy
+
+
+@pytest.fixture
+def stub():
+    server = StubServer().up()
+    yield server
+    server.down()
+
+
+async def project_with_sink(js, url: str, *, enabled: bool = True) -> tuple[str, str]:
+    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await natsops.ensure_streams(js, project_id, SMALL)
+    kv = await natsops.config_bucket(js, "gf-ai-config", 1)
+    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
+        {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": enabled,
+         "config": {"url": url, "method": "POST", "headers": {}}}]})
+    return project_id, sink_id
+
+
+async def publish(js, project_id: str, request_id: str) -> None:
+    message = {"projectId": project_id, "requestId": request_id, "receivedAt": "t", "payload": {}}
+    await js.publish(output_subject(project_id), json.dumps(message).encode())
+
+
+async def eventually(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await condition():
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def ack_pending_is_zero(js, project_id: str, sink_id: str) -> bool:
+    return (await js.consumer_info(output_stream(project_id), f"sink-{sink_id}")).num_ack_pending == 0
+
+
+async def test_one_iteration_delivers_what_is_there_and_reports_no_work_after(nats_server, stub):
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    project_id, sink_id = await project_with_sink(js, stub.url())
+    worker = SinkWorker(nc, fast_options())
+    try:
+        assert await worker.load_config()
+        assert sink_id in worker.consumers  # (other tests' projects share this nats-server)
+        await publish(js, project_id, "a")
+        await publish(js, project_id, "b")
+        assert await worker.process_batch() >= 2
+        assert [r.json()["requestId"] for r in stub.received()] == ["a", "b"]
+        assert (await worker.consumers[sink_id].process_batch()).received == 0
+        await eventually(lambda: ack_pending_is_zero(js, project_id, sink_id))
+        stats = json.loads((await (await js.key_value("gf-ai-stats")).get(f"{project_id}.sink.{sink_id}")).value)
+        assert stats["deliveries"] == 2 and stats["lastSuccessAt"]
+    finally:
+        await natsops.delete_streams(js, project_id, SMALL)
+        await worker.shutdown()
+
+
+async def test_a_disabled_sink_has_no_consumer(nats_server, stub):
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    project_id, _ = await project_with_sink(js, stub.url(), enabled=False)
+    worker = SinkWorker(nc, fast_options())
+    try:
+        await worker.load_config()
+        assert not [c for c in worker.consumers.values() if c.project_id == project_id]
+        assert await js.consumers_info(output_stream(project_id)) == []
+    finally:
+        await natsops.delete_streams(js, project_id, SMALL)
+        await worker.shutdown()
+
+
+async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_delivers_it(nats_server, stub):
+    stub.default = Reply(503, b"down")
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    project_id, sink_id = await project_with_sink(js, stub.url())
+    slow_retries = fast_options(initial_backoff_seconds=60, max_backoff_seconds=60, max_elapsed_seconds=600)
+    worker = SinkWorker(nc, slow_retries)
+    await worker.load_config()
+    running = asyncio.create_task(worker.run())
+    await publish(js, project_id, "in-flight")
+    await eventually(lambda: asyncio.sleep(0, stub.received()))
+    started = time.monotonic()
+    worker.stop.set()  # what the SIGTERM handler does
+    await asyncio.wait_for(running, 10)
+    assert time.monotonic() - started < 5  # did not wait out the 60 s backoff
+
+    stub.default = Reply(200)
+    second = SinkWorker(await nats.connect(nats_server.url), fast_options())
+    try:
+        await second.load_config()
+        # Handed back (nak), so it comes again within seconds, not after ack_wait (30 s) as a lost message would.
+        async def delivered():
+            return (await second.consumers[sink_id].process_batch()).delivered
+
+        await eventually(delivered, timeout=8)
+        assert [(r.json()["requestId"], r.status) for r in stub.received()] == [("in-flight", 503), ("in-flight", 200)]
+        await eventually(lambda: ack_pending_is_zero(second.js, project_id, sink_id))
+    finally:
+        await natsops.delete_streams(second.js, project_id, SMALL)
+        await second.shutdown()
