@@ -196,6 +196,8 @@ STATS_BUCKET = env_str("STATS_BUCKET", "gf-ai-stats")
 
 # Receiver limits.
 RECEIVER_MAX_BODY_BYTES = env_bytes("RECEIVER_MAX_BODY_BYTES", 8 * 1024**2)
+# How long a request waits for JetStream to acknowledge all its records before answering 503.
+RECEIVER_PUBLISH_TIMEOUT = env_seconds("RECEIVER_PUBLISH_TIMEOUT", 5)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,35 @@
+"""``manage.py runreceiver``: the OTLP/HTTP receiver on port 4318 (see docs/receiver.md)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ingest.receiver.config import ReceiverConfig
+from ingest.receiver.server import serve
+
+
+class Command(BaseCommand):
+    help = "Run the OTLP/HTTP receiver (logs, traces, metrics, agent output) that publishes to JetStream."
+    # The receiver serves no Django view and opens no database: skipping the system checks keeps
+    # URL confs, admin and DRF out of its start-up and its memory.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (0.0.0.0 to accept from other hosts)")
+        parser.add_argument("--port", type=int, default=4318, help="port to listen on (OTLP/HTTP default 4318)")
+        parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
+        parser.add_argument("--graceful-seconds", type=int, default=20,
+                            help="on SIGTERM, how long in-flight requests may take to finish")
+        parser.add_argument("--access-log", action="store_true", help="log every request")
+
+    def handle(self, *args, **options):
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        try:
+            ReceiverConfig.from_settings()  # fail here, with the setting's name, not in every worker
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        serve(host=options["host"], port=options["port"], workers=options["workers"],
+              graceful_seconds=options["graceful_seconds"], access_log=options["access_log"],
+              log_level="debug" if options["verbosity"] >= 2 else "info")
