@@ -202,8 +202,12 @@ def test_key_list_shows_last_use_reported_by_the_receiver_through_kv(js, owner_c
 
     async def report(jetstream):
         from nats.js.api import KeyValueConfig
+        from nats.js.errors import BucketNotFoundError
 
-        kv = await jetstream.create_key_value(KeyValueConfig(bucket="gf-ai-keyuse"))
+        try:
+            kv = await jetstream.key_value("gf-ai-keyuse")  # the receiver may have made it already
+        except BucketNotFoundError:
+            kv = await jetstream.create_key_value(KeyValueConfig(bucket="gf-ai-keyuse"))
         await kv.put(key["prefix"], b"2026-01-02T03:04:05Z")
 
     js.run(report)
