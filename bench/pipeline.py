@@ -1,0 +1,227 @@
+"""Throughput of the pipeline worker: records/s from a preloaded raw stream to a local agent.
+
+Starts its own nats-server (temporary store), a minimal HTTP agent answering 200 in a
+separate process, preloads N log records into one project's raw stream, then runs
+``manage.py runpipeline`` (one process, then two on a second project) with a filter,
+two transforms and batch size 100, and reports records/s until every message is acked.
+For comparison it also runs a plain nats-py ``fetch`` + ``await msg.ack()`` loop over
+the same data in the same run.
+
+    .venv/bin/python bench/pipeline.py [--records 200000] [--skip-two]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+import nats  # noqa: E402
+from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
+
+from glassflow_site.natsserver import NatsServer, free_port  # noqa: E402
+from projects.natsops import config_bucket, ensure_streams, put_config_document  # noqa: E402
+from projects.streams import StreamLimits, raw_stream, raw_subject  # noqa: E402
+
+LIMITS = StreamLimits(max_bytes=4 * 1024**3)
+
+AGENT_SOURCE = r'''
+import asyncio, signal, sys
+requests = records = 0
+async def handle(reader, writer):
+    global requests, records
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            requests += 1
+            records += body.count(b'"timestamp":')
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        writer.close()  # client went away, or the server is shutting down
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with server:
+        await stop.wait()
+    print(f"agent: {requests} requests, {records} records", flush=True)
+asyncio.run(main())
+'''
+
+
+def log_record(n: int) -> bytes:
+    severity = 17 if n % 10 else 5  # 90 % pass the filter
+    return json.dumps({
+        "resourceAttributes": {"service.name": "checkout", "k8s.pod.name": f"checkout-{n % 7}"},
+        "scope": {"name": "app.db"}, "severityNumber": severity, "severityText": "ERROR" if severity > 9 else "DEBUG",
+        "body": f"Connection refused: database pool exhausted (attempt {n})",
+        "attributes": {"error.type": "ConnectionError", "attempt": n},
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+        "timestamp": "2024-01-15T10:30:00Z"}).encode()
+
+
+async def preload(nc, project_id: str, count: int) -> None:
+    """Core publishes (no per-message ack), then wait until the stream holds them all."""
+    subject = raw_subject(project_id, "logs")
+    for start in range(0, count, 5000):
+        for n in range(start, min(count, start + 5000)):
+            await nc.publish(subject, log_record(n))
+        await nc.flush()
+    js = nc.jetstream()
+    while (await js.stream_info(raw_stream(project_id))).state.messages < count:
+        await asyncio.sleep(0.1)
+
+
+def document(project_id: str, agent_url: str) -> dict:
+    return {"schema": 1, "projectId": project_id, "name": "bench", "version": 1, "apiKeys": [], "sinks": [],
+            "pipeline": {"enabled": True, "filter": 'severityNumber >= 9 && body contains "refused"',
+                         "transforms": [
+                             {"expression": 'resourceAttributes["service.name"] + "/" + severityText',
+                              "output_name": "source", "output_type": "string"},
+                             {"expression": "attributes.attempt % 100", "output_name": "bucket",
+                              "output_type": "int"}],
+                         "agentEndpoint": agent_url, "agentHeaders": {}, "batchSize": 100, "batchMaxWaitMs": 50,
+                         "signals": ["logs"], "requestTimeoutMs": 10_000,
+                         "retry": {"maxAttempts": 8, "maxElapsedSeconds": 300, "initialBackoffMs": 500,
+                                   "maxBackoffMs": 30_000}}}
+
+
+def start_workers(count: int, nats_url: str, store: Path, first_index: int = 0) -> list[subprocess.Popen]:
+    env = dict(os.environ, NATS_URL=nats_url, ALLOW_PRIVATE_TARGETS="1", DEBUG="0", LOG_LEVEL="INFO",
+               SECRET_KEY="bench-secret-key-not-for-production", GLASSFLOW_VAR_DIR=str(store))
+    return [subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runpipeline", "--metrics-port", "0",
+                              "--worker-id", f"bench-{index}"], env=env, cwd=BASE_DIR,
+                             stdout=open(store / f"worker-{index}.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+            for index in range(first_index, first_index + count)]
+
+
+async def wait_ready(nc, kv, worker_ids: list[str], agent_url: str) -> None:
+    """Workers are ready once they report on an (empty) warm-up project in the stats bucket."""
+    warm_up = str(uuid.uuid4())
+    await ensure_streams(nc.jetstream(), warm_up, LIMITS)
+    await put_config_document(kv, document(warm_up, agent_url))
+    js = nc.jetstream()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            stats = await js.key_value("gf-ai-stats")
+            for worker_id in worker_ids:
+                await stats.get(f"{warm_up}.pipeline.{worker_id}")
+            return
+        except (nats.js.errors.BucketNotFoundError, nats.js.errors.KeyNotFoundError):
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the workers did not start; see their logs")
+
+
+def cpu_seconds(processes: list[subprocess.Popen]) -> float:
+    """User + system CPU time of the processes so far (Linux /proc), to report cost per record."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in processes:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+async def run_pipeline(nc, kv, project_id: str, agent_url: str, count: int,
+                       workers: list[subprocess.Popen]) -> tuple[float, float]:
+    """Publish the config (workers already idle and watching) and time until every message is acked.
+
+    Returns records/s and the workers' CPU microseconds per record (independent of other load).
+    """
+    js = nc.jetstream()
+    started, cpu_before = time.monotonic(), cpu_seconds(workers)
+    await put_config_document(kv, document(project_id, agent_url))
+    while True:
+        await asyncio.sleep(0.1)
+        try:
+            info = await js.consumer_info(raw_stream(project_id), "pipeline")
+        except nats.js.errors.NotFoundError:
+            continue
+        if info.ack_floor.stream_seq >= count and info.num_ack_pending == 0:
+            return count / (time.monotonic() - started), (cpu_seconds(workers) - cpu_before) / count * 1e6
+
+
+async def run_fetch_baseline(nc, project_id: str, count: int) -> tuple[float, float]:
+    js = nc.jetstream()
+    cpu_before = time.process_time()
+    await js.add_consumer(raw_stream(project_id), ConsumerConfig(durable_name="baseline",
+                                                                 ack_policy=AckPolicy.EXPLICIT))
+    sub = await js.pull_subscribe_bind("baseline", stream=raw_stream(project_id))
+    started, done = time.monotonic(), 0
+    while done < count:
+        for msg in await sub.fetch(100, timeout=5):
+            await msg.ack()
+            done += 1
+    return count / (time.monotonic() - started), (time.process_time() - cpu_before) / count * 1e6
+
+
+async def main(records: int, two: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="gf-bench-") as tmp:
+        tmp = os.environ.get("BENCH_DIR") or tmp
+        store = Path(tmp)
+        server = NatsServer(store / "nats").start()
+        agent_port = free_port()
+        agent = subprocess.Popen([sys.executable, "-c", AGENT_SOURCE, str(agent_port)], stdout=subprocess.PIPE)
+        agent_url = f"http://127.0.0.1:{agent_port}/ingest"
+        workers: list[subprocess.Popen] = []
+        try:
+            nc = await nats.connect(server.url)
+            js = nc.jetstream()
+            kv = await config_bucket(js, "gf-ai-config", 1)
+            projects = [str(uuid.uuid4()) for _ in range(2 if two else 1)]
+            for project_id in projects:
+                await ensure_streams(js, project_id, LIMITS)
+                loaded = time.monotonic()
+                await preload(nc, project_id, records)
+                print(f"preloaded {records} records into {raw_stream(project_id)} "
+                      f"({records / (time.monotonic() - loaded):,.0f}/s)")
+
+            baseline, cpu = await run_fetch_baseline(nc, projects[0], records)
+            print(f"nats-py fetch(100) + await msg.ack(), no processing:  {baseline:10,.0f} records/s"
+                  f"   ({cpu:.0f} us CPU per record = {1e6 / cpu:,.0f} records per CPU-second)")
+
+            workers = start_workers(1, server.url, store)
+            await wait_ready(nc, kv, ["bench-0"], agent_url)
+            rate, cpu = await run_pipeline(nc, kv, projects[0], agent_url, records, workers)
+            print(f"runpipeline x1 (filter + 2 transforms, batch 100):    {rate:10,.0f} records/s"
+                  f"   ({cpu:.0f} us CPU per record = {1e6 / cpu:,.0f} records per CPU-second)")
+            if two:
+                workers += start_workers(1, server.url, store, first_index=1)
+                await wait_ready(nc, kv, ["bench-0", "bench-1"], agent_url)
+                rate, cpu = await run_pipeline(nc, kv, projects[1], agent_url, records, workers)
+                print(f"runpipeline x2 (same, two processes):                 {rate:10,.0f} records/s"
+                      f"   ({cpu:.0f} us CPU per record over both)")
+            await nc.close()
+        finally:
+            for process in workers:
+                process.send_signal(signal.SIGTERM)
+            for process in workers:
+                process.wait(30)
+            agent.send_signal(signal.SIGTERM)
+            print(agent.communicate(timeout=10)[0].decode().strip())
+            server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--skip-two", action="store_true", help="only measure one worker process")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.records, not arguments.skip_two))

@@ -1,0 +1,1 @@
+"""``runpipeline``: the pipeline worker process."""

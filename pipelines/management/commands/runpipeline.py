@@ -1,0 +1,54 @@
+"""``manage.py runpipeline``: run the pipeline worker until SIGTERM or SIGINT.
+
+The command only turns settings and arguments into a ``WorkerSettings`` and runs the
+asyncio loop; everything else lives in ``pipelines.worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from pipelines.worker import Worker, WorkerSettings
+from pipelines.worker.supervisor import WorkerStartError
+from projects.configsync import stream_limits
+
+
+class Command(BaseCommand):
+    help = "Run the pipeline worker: filter, transform and batch raw records and deliver them to agents."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port (0 = off)")
+        parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
+        parser.add_argument("--worker-id", default="",
+                            help="stable id for the stats bucket (default: hostname-pid); a worker restarted with "
+                                 "the same id continues its counters")
+        parser.add_argument("--max-concurrent-batches", type=int, default=4,
+                            help="batches per project in flight to the agent at once")
+        parser.add_argument("--grace-seconds", type=float, default=10.0,
+                            help="on shutdown, how long in-flight deliveries may finish before they are released")
+
+    def handle(self, *args, **options):
+        worker_settings = WorkerSettings(
+            servers=settings.NATS_SERVERS, config_bucket=settings.CONFIG_BUCKET,
+            stats_bucket=getattr(settings, "STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
+            stream_limits=stream_limits(), allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
+            metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
+            max_concurrent_batches=max(1, options["max_concurrent_batches"]),
+            grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
+        if options["worker_id"]:
+            worker_settings.worker_id = options["worker_id"]
+        try:
+            asyncio.run(self._run(worker_settings))
+        except WorkerStartError as exc:
+            raise CommandError(str(exc)) from None
+
+    async def _run(self, worker_settings: WorkerSettings) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await Worker(worker_settings).run(stop)

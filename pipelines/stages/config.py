@@ -1,0 +1,140 @@
+"""The ``pipeline`` part of a project's config document, parsed into typed settings.
+
+The document comes from the KV bucket written by the control plane
+(``projects.configdoc``); a field that is missing takes the same default as the
+model, and every problem is reported at once in one ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SIGNALS = ("logs", "spans", "metrics")
+OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
+
+
+class ConfigError(ValueError):
+    """The pipeline configuration cannot run; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    max_elapsed_seconds: float = 300.0
+    initial_backoff_ms: int = 500
+    max_backoff_ms: int = 30_000
+
+
+@dataclass(frozen=True)
+class TransformSpec:
+    expression: str
+    output_name: str
+    output_type: str = "string"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    project_id: str
+    version: int = 0
+    enabled: bool = False
+    filter: str = ""
+    transforms: tuple[TransformSpec, ...] = ()
+    agent_endpoint: str = ""
+    agent_headers: dict[str, str] = field(default_factory=dict)
+    batch_size: int = 10
+    batch_max_wait_ms: int = 1000
+    signals: tuple[str, ...] = ("logs",)
+    request_timeout_ms: int = 10_000
+    retry: RetryPolicy = RetryPolicy()
+
+    @property
+    def active(self) -> bool:
+        """A consumer runs only for an enabled pipeline that has somewhere to send records."""
+        return self.enabled and bool(self.agent_endpoint)
+
+
+def _int(section: dict, key: str, default: int, problems: list[str], minimum: int = 1) -> int:
+    value = section.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        problems.append(f"{key} must be an integer of at least {minimum}, not {value!r}")
+        return default
+    return value
+
+
+def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
+    """Read the pipeline settings of one config document; raise ConfigError listing every problem."""
+    if not isinstance(document, dict) or not document.get("projectId"):
+        raise ConfigError("the configuration document has no projectId")
+    project_id = str(document["projectId"])
+    section = document.get("pipeline") or {}
+    problems: list[str] = []
+    if not isinstance(section, dict):
+        raise ConfigError("the pipeline section of the configuration document is not an object")
+
+    transforms = []
+    raw_transforms = section.get("transforms") or []
+    if not isinstance(raw_transforms, list):
+        problems.append("transforms must be a list")
+        raw_transforms = []
+    for index, row in enumerate(raw_transforms, start=1):
+        if not isinstance(row, dict) or not isinstance(row.get("expression"), str) \
+                or not isinstance(row.get("output_name"), str) or not row["output_name"]:
+            problems.append(f"transform {index} needs an expression and an output_name")
+            continue
+        output_type = row.get("output_type") or "string"
+        if output_type not in OUTPUT_TYPES:
+            problems.append(f"transform {index}: unknown output_type {output_type!r}; use one of "
+                            f"{', '.join(OUTPUT_TYPES)}")
+            continue
+        transforms.append(TransformSpec(row["expression"], row["output_name"], output_type))
+
+    headers = section.get("agentHeaders") or {}
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                for k, v in headers.items()):
+        problems.append("agentHeaders must be an object of header name to string value")
+        headers = {}
+
+    signals = section.get("signals") or ["logs"]
+    if not isinstance(signals, list) or any(signal not in SIGNALS for signal in signals):
+        problems.append(f"signals must be a list drawn from {', '.join(SIGNALS)}, not {signals!r}")
+        signals = ["logs"]
+
+    retry_section = section.get("retry") or {}
+    if not isinstance(retry_section, dict):
+        problems.append("retry must be an object")
+        retry_section = {}
+    retry = RetryPolicy(
+        max_attempts=_int(retry_section, "maxAttempts", 8, problems),
+        max_elapsed_seconds=float(_int(retry_section, "maxElapsedSeconds", 300, problems)),
+        initial_backoff_ms=_int(retry_section, "initialBackoffMs", 500, problems),
+        max_backoff_ms=_int(retry_section, "maxBackoffMs", 30_000, problems),
+    )
+    endpoint = section.get("agentEndpoint") or ""
+    if not isinstance(endpoint, str):
+        problems.append("agentEndpoint must be a URL string")
+        endpoint = ""
+    filter_source = section.get("filter") or ""
+    if not isinstance(filter_source, str):
+        problems.append("filter must be a string")
+        filter_source = ""
+    config = PipelineConfig(
+        project_id=project_id,
+        version=document.get("version") if isinstance(document.get("version"), int) else 0,
+        enabled=section.get("enabled") is True,
+        filter=filter_source.strip(),
+        transforms=tuple(transforms),
+        agent_endpoint=endpoint.strip(),
+        agent_headers=dict(headers),
+        batch_size=_int(section, "batchSize", 10, problems),
+        batch_max_wait_ms=_int(section, "batchMaxWaitMs", 1000, problems),
+        signals=tuple(signal for signal in SIGNALS if signal in signals),
+        request_timeout_ms=_int(section, "requestTimeoutMs", 10_000, problems, minimum=100),
+        retry=retry,
+    )
+    if problems:
+        raise ConfigError(f"pipeline configuration of project {project_id} (version {config.version}) "
+                          f"is invalid: {'; '.join(problems)}")
+    return config

@@ -1,0 +1,111 @@
+"""Delivering one batch to the agent: POST, retry with backoff, or dead-letter, then ack.
+
+The request id is fixed before the first attempt, so an agent that sees the same
+``X-Request-ID`` twice knows it is a retry (or a redelivery after a crash) of one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from nats.aio.msg import Msg
+
+from pipelines.stages.records import CompiledPipeline
+from pipelines.stages.retry import backoff_delay, exhausted_reason, should_give_up
+
+if TYPE_CHECKING:
+    from pipelines.worker.runner import PipelineRunner
+
+logger = logging.getLogger(__name__)
+
+ACK = b"+ACK"
+NAK = b"-NAK"
+
+
+def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, str]:
+    headers = dict(compiled.config.agent_headers)
+    headers.update({"Content-Type": "application/json", "X-Project-ID": compiled.config.project_id,
+                    "X-Request-ID": request_id})
+    return headers
+
+
+async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline,
+                        window: tuple[int, int]) -> None:
+    """Deliver one batch; ``msgs`` is emptied once the batch is settled (see PipelineRunner.settle)."""
+    count = len(msgs)
+    config = compiled.config
+    counters = runner.counters
+    request_id = str(uuid.uuid4())
+    body = json.dumps(records, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode()
+    headers = request_headers(compiled, request_id)
+    timeout = config.request_timeout_ms / 1000
+    started = time.monotonic()
+    attempts = 0
+    outcome = "delivered"
+
+    # Bounded concurrency per project; waiting for a slot keeps the messages alive.
+    if runner.slots.locked():
+        await _acquire_slot_keeping_alive(runner, msgs)
+    else:
+        await runner.slots.acquire()
+    try:
+        while True:
+            attempts += 1
+            attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            if attempt.ok:
+                counters.batches_sent += 1
+                counters.records_sent += count
+                await runner.settle(msgs, ACK)
+                break
+            counters.agent_errors += 1
+            if attempt.permanent_reason:
+                outcome = "dead-lettered"
+                await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
+                break
+            elapsed = time.monotonic() - started
+            delay = backoff_delay(attempts, config.retry, attempt.retry_after)
+            if should_give_up(attempts, elapsed, delay, config.retry):
+                outcome = "dead-lettered"
+                await _dead_letter(runner, msgs, exhausted_reason(attempt.error, attempts, elapsed), attempts,
+                                   attempt.error, request_id)
+                break
+            logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
+                        request_id, attempts, attempt.error, delay)
+            if not await runner.keep_alive(msgs, delay):
+                outcome = "released"  # shutting down: let another worker take the batch now
+                await runner.settle(msgs, NAK)
+                break
+    finally:
+        runner.slots.release()
+    seen, dropped = window
+    logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
+                config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
+                outcome, attempts, (time.monotonic() - started) * 1000)
+
+
+async def _acquire_slot_keeping_alive(runner: PipelineRunner, msgs: list[Msg]) -> None:
+    while True:
+        try:
+            await asyncio.wait_for(runner.slots.acquire(), 3.0)  # well under the 10 s minimum ack_wait
+            return
+        except TimeoutError:
+            for msg in msgs:
+                await runner.nc.publish(msg.reply, b"+WPI")
+
+
+async def _dead_letter(runner: PipelineRunner, msgs: list[Msg], reason: str, attempts: int, last_error: str,
+                       request_id: str) -> None:
+    stored = await runner.dead_letters.write(msgs, reason=reason, attempts=attempts, last_error=last_error,
+                                             request_id=request_id)
+    if stored:
+        runner.counters.dlq += len(msgs)
+        await runner.settle(msgs, ACK)
+    else:
+        # Could not store the dead letter: keep the records (redelivered after a pause).
+        await runner.settle(msgs, b'-NAK {"delay": 5000000000}')

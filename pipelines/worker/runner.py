@@ -1,0 +1,294 @@
+"""One project's pipeline in this process: pull raw records, run the stages, batch, deliver, ack.
+
+A ``PipelineRunner`` owns a ``PullFeed`` on the shared durable consumer ``pipeline``
+of the project's raw stream; any number of runners in any number of processes share
+that consumer and split the records. Messages are held (unacked) from arrival until
+their fate is settled: acked after the agent answered 2xx or after their dead letter
+was stored, nak'ed when the runner stops first. How many are held is bounded, so a
+slow agent slows the pulling instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from pipelines.stages.batching import Batcher
+from pipelines.stages.records import CompiledPipeline, Outcome
+from pipelines.worker.agent import AgentClient
+from pipelines.worker.deadletters import DeadLetterWriter
+from pipelines.worker.delivery import deliver_batch
+from pipelines.worker.pull import PullFeed
+from pipelines.worker.stats import ProjectStats
+from projects.streams import raw_stream, raw_subject
+
+logger = logging.getLogger(__name__)
+
+CONSUMER_NAME = "pipeline"
+MAX_ACK_PENDING = 50_000
+ACK = b"+ACK"
+NAK = b"-NAK"
+IN_PROGRESS = b"+WPI"
+_decode = json.JSONDecoder().decode  # str in: skips json.loads' encoding detection on every record
+
+
+def consumer_config(compiled: CompiledPipeline) -> ConsumerConfig:
+    """The shared durable consumer; every runner computes the same one from the same config version."""
+    config = compiled.config
+    # A held message must outlive the batch wait plus one delivery attempt; longer waits
+    # (backoff, a free delivery slot) send +WPI so the server does not redeliver meanwhile.
+    # Not much longer than that: after a crash, held messages come back after ack_wait.
+    ack_wait = max(10.0, (config.request_timeout_ms + config.batch_max_wait_ms) / 1000 + 5)
+    return ConsumerConfig(
+        durable_name=CONSUMER_NAME, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+        ack_wait=ack_wait, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1,
+        filter_subjects=[raw_subject(config.project_id, signal) for signal in config.signals],
+        description="GlassFlow pipeline worker")
+
+
+class PipelineRunner:
+    """One project's consumer in this process; start(), reconfigure() and stop() are driven by the Worker."""
+
+    def __init__(self, nc: Client, js: JetStreamContext, compiled: CompiledPipeline, agent: AgentClient,
+                 stats: ProjectStats, *, max_concurrent_batches: int = 4, grace_seconds: float = 10.0):
+        self.nc = nc
+        self.js = js
+        self.compiled = compiled
+        self.project_id = compiled.config.project_id
+        self.agent = agent
+        self.stats = stats
+        self.counters = stats.counters
+        self.grace_seconds = grace_seconds
+        self.dead_letters = DeadLetterWriter(js, self.project_id, nc.max_payload or 1024 * 1024)
+        self.slots = asyncio.Semaphore(max_concurrent_batches)
+        self.max_concurrent_batches = max_concurrent_batches
+        self.batcher: Batcher[tuple[Msg, dict]] = Batcher(1, 1.0)
+        self.feed: PullFeed | None = None
+        self.held = 0
+        self.window_in = 0
+        self.window_dropped = 0
+        self.stopping = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.tasks: set[asyncio.Task] = set()
+        self.timer: asyncio.Task | None = None
+        self.consumer_lost: str | None = None
+        self._apply_sizes(compiled)
+
+    def _apply_sizes(self, compiled: CompiledPipeline) -> None:
+        config = compiled.config
+        self.batcher.size = config.batch_size
+        self.batcher.max_wait = config.batch_max_wait_ms / 1000
+        self.request_size = min(max(config.batch_size * 2, 200), 1000)
+        self.max_held = max(4 * self.request_size, config.batch_size * (self.max_concurrent_batches + 2))
+
+    async def start(self) -> None:
+        await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
+        self.feed = PullFeed(self.nc, raw_stream(self.project_id), CONSUMER_NAME, callback=self._on_message,
+                             on_lost=self._on_lost)
+        await self.feed.start()
+        self.stats.state, self.stats.error = "running", ""
+        self.timer = asyncio.create_task(self._run_timer(), name=f"pipeline-timer-{self.project_id}")
+        await self.feed.top_up(self.max_held - self.held, self.request_size)
+
+    async def reconfigure(self, compiled: CompiledPipeline) -> None:
+        """Switch to a new config version without stopping.
+
+        The open batch leaves first with the settings its records were processed under;
+        batches already on their way finish with theirs. The consumer is updated (signals,
+        ack_wait) before the switch, so a failure leaves the runner on the old version.
+        """
+        previous = self.compiled
+        if consumer_config(compiled) != consumer_config(previous):
+            await self.js.add_consumer(raw_stream(self.project_id), consumer_config(compiled))
+        if self.batcher.items:
+            self._start_delivery(self.batcher.take(), previous)
+        self.compiled = compiled
+        self._apply_sizes(compiled)
+        self.wake.set()
+
+    async def stop(self) -> None:
+        """Stop pulling, deliver or release what is held, then let go of the consumer."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        # Withdraw interest first: the server drops our outstanding pull requests and the
+        # messages it had already sent are nak'ed as they are dispatched (see _on_message),
+        # so another worker gets them at once instead of after ack_wait.
+        if self.feed:
+            await self.feed.close()
+        self._flush()
+        pending = [task for task in self.tasks if not task.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=self.grace_seconds)
+            for task in still:
+                task.cancel()  # each delivery naks its own messages when cancelled
+            if still:
+                await asyncio.wait(still, timeout=5)
+        if self.timer:
+            self.timer.cancel()
+        self.stats.state = "stopped" if self.stats.state == "running" else self.stats.state
+
+    def on_reconnected(self) -> None:
+        if self.feed:
+            self.feed.reset()
+        self.wake.set()
+
+    def _on_lost(self, reason: str) -> None:
+        self.consumer_lost = reason
+        self.wake.set()
+
+    async def _on_message(self, msg: Msg) -> None:
+        """The pull subscription's callback: every record goes through here, so it stays lean."""
+        feed = self.feed
+        if not msg.reply:
+            feed.on_status(msg)  # 404/408/409/503 on our inbox: a pull request ended
+            return
+        request_done = feed.on_delivered()
+        self.held += 1
+        if self.stopping.is_set():
+            await self.settle([msg], NAK)
+            return
+        counters = self.counters
+        counters.received += 1
+        self.window_in += 1
+        try:
+            record = _decode(msg.data.decode())
+        except ValueError:  # includes UnicodeDecodeError
+            record = None
+        if type(record) is not dict:
+            counters.transform_errors += 1
+            self.window_dropped += 1
+            self._spawn(self._dead_letter_one(msg, "the raw record is not a JSON object, so no filter or transform "
+                                                   "can run on it; check what publishes to the raw subject"))
+        else:
+            outcome, value = self.compiled.process(record)
+            if outcome is Outcome.PASSED:
+                was_empty = not self.batcher.items
+                full = self.batcher.add((msg, value), time.monotonic())
+                if full is not None:
+                    self._start_delivery(full)
+                elif was_empty:
+                    self.wake.set()
+            else:
+                self.window_dropped += 1
+                if outcome is Outcome.TRANSFORM_ERROR:
+                    counters.transform_errors += 1
+                    self._spawn(self._dead_letter_one(msg, value))
+                else:
+                    if outcome is Outcome.FILTERED:
+                        counters.filtered += 1
+                    else:
+                        counters.filter_errors += 1
+                        logger.debug("project %s: %s", self.project_id, value)
+                    self.held -= 1
+                    await self.nc.publish(msg.reply, ACK)
+        if request_done:
+            await feed.top_up(self.max_held - self.held, self.request_size)
+
+    def _flush(self) -> None:
+        if self.batcher.items:
+            self._start_delivery(self.batcher.take())
+
+    def _start_delivery(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline | None = None) -> None:
+        window = (self.window_in, self.window_dropped)
+        self.window_in = self.window_dropped = 0
+        self._spawn(self._deliver(items, compiled or self.compiled, window))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def settle(self, msgs: list[Msg], payload: bytes) -> None:
+        """Ack or nak held messages. The list is emptied first, so settling it twice is harmless."""
+        batch = list(msgs)
+        msgs.clear()
+        self.held -= len(batch)
+        publish = self.nc.publish
+        try:
+            for msg in batch:
+                await publish(msg.reply, payload)
+        except Exception:  # noqa: BLE001 -- unacked messages are redelivered after ack_wait: no loss
+            logger.warning("project %s: could not send %s for %d message(s)", self.project_id, payload.decode(),
+                           len(batch), exc_info=True)
+        if self.feed and not self.stopping.is_set():
+            await self.feed.top_up(self.max_held - self.held, self.request_size)
+
+    async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
+        """Wait ``seconds`` while telling JetStream the messages are still in progress; False if stopping."""
+        interval = consumer_config(self.compiled).ack_wait / 3
+        deadline = time.monotonic() + seconds
+        while True:
+            for msg in msgs:
+                await self.nc.publish(msg.reply, IN_PROGRESS)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return not self.stopping.is_set()
+            try:
+                await asyncio.wait_for(self.stopping.wait(), min(left, interval))
+                return False
+            except TimeoutError:
+                continue
+
+    async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline,
+                       window: tuple[int, int]) -> None:
+        msgs = [msg for msg, _ in items]
+        try:
+            await deliver_batch(self, msgs, [record for _, record in items], compiled, window)
+        except asyncio.CancelledError:
+            await self.settle(msgs, NAK)
+            raise
+        except Exception:
+            logger.exception("project %s: delivering a batch failed unexpectedly; releasing it", self.project_id)
+            await self.settle(msgs, NAK)
+
+    async def _dead_letter_one(self, msg: Msg, reason: str) -> None:
+        try:
+            stored = await self.dead_letters.write([msg], reason=reason, attempts=0, last_error=reason,
+                                                   request_id=None)
+        except asyncio.CancelledError:
+            await self.settle([msg], NAK)
+            raise
+        if stored:
+            self.counters.dlq += 1
+            await self.settle([msg], ACK)
+        else:
+            await self.settle([msg], NAK)
+
+    async def _run_timer(self) -> None:
+        """Flush batches at their max wait, re-request after lost requests, recover a lost consumer."""
+        while not self.stopping.is_set():
+            deadline = self.batcher.deadline
+            timeout = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), min(timeout, 1.0))
+            except TimeoutError:
+                pass
+            if self.stopping.is_set():
+                return
+            due = self.batcher.take_if_due(time.monotonic())
+            if due:
+                self._start_delivery(due)
+            if self.consumer_lost:
+                await self._recover_consumer()
+            if self.feed:
+                self.feed.expire_stale()
+                await self.feed.top_up(self.max_held - self.held, self.request_size)
+
+    async def _recover_consumer(self) -> None:
+        reason, self.consumer_lost = self.consumer_lost, None
+        try:
+            await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
+            logger.warning("project %s: pull consumer was lost (%s) and has been recreated", self.project_id, reason)
+        except Exception as exc:  # noqa: BLE001 -- the stream may be gone with the project; retried
+            logger.warning("project %s: pull consumer lost (%s), recreating failed: %s", self.project_id, reason, exc)
+            self.consumer_lost = reason
+

@@ -1,0 +1,79 @@
+"""Stopping a runner finishes or hands back what it holds; the process exposes Prometheus metrics."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from glassflow_site.natsserver import free_port
+from pipelines.worker import Worker
+from projects.natsops import config_bucket, put_config_document
+from tests.pipelines import test_worker_helpers as helpers
+from tests.pipelines.test_worker_helpers import (
+    config_document,
+    consumer_settled,
+    eventually,
+    log_record,
+    make_runner,
+    publish_records,
+    running,
+    worker_settings,
+)
+
+pytestmark = pytest.mark.asyncio
+
+agent, nc, project = helpers.agent, helpers.nc, helpers.project
+
+
+async def test_a_delivery_in_flight_finishes_before_the_runner_stops(nc, project, agent):
+    agent.script = lambda index, request: (200, {}, 0.5)  # a slow agent
+    document = config_document(project, agent.url, batchSize=5)
+    runner = make_runner(nc, document)
+    async with running(runner):
+        await publish_records(nc, project, [log_record(n) for n in range(5)])
+        await eventually(lambda: len(agent.requests) == 1, message="the batch is at the agent")
+    # running() has stopped the runner: the answer came within the grace period and was acked.
+    assert len(agent.delivered()) == 5
+    await eventually(lambda: consumer_settled(nc, project))
+
+
+async def test_a_batch_waiting_for_a_retry_is_handed_back_at_once_and_another_runner_delivers_it(
+        nats_server, nc, project, agent):
+    agent.script = lambda index, request: (503, {}, 0) if index == 0 else (200, {}, 0)
+    document = config_document(project, agent.url, batchSize=3, retry={
+        "maxAttempts": 5, "maxElapsedSeconds": 300, "initialBackoffMs": 60_000, "maxBackoffMs": 60_000})
+    first = make_runner(nc, document)
+    async with running(first):
+        await publish_records(nc, project, [log_record(n) for n in range(3)])
+        await eventually(lambda: len(agent.requests) == 1, message="first attempt failed")
+        stopping_at = time.monotonic()
+    assert time.monotonic() - stopping_at < 5, "a 60 s backoff does not hold up the shutdown"
+    assert first.counters.records_sent == 0
+
+    async with running(make_runner(nc, document)):
+        await eventually(lambda: len(agent.delivered()) == 3, message="released batch delivered by the next runner")
+        await eventually(lambda: consumer_settled(nc, project))
+    retried, delivered = agent.requests[0], agent.answered(200)[0]
+    assert retried.headers["x-request-id"] != delivered.headers["x-request-id"], "a redelivered batch is a new batch"
+
+
+async def test_the_worker_serves_prometheus_metrics(nats_server, nc, project, agent):
+    port = free_port()
+    bucket = f"gf-ai-config-test-{project[:8]}"
+    kv = await config_bucket(nc.jetstream(), bucket, 1)
+    await put_config_document(kv, config_document(project, agent.url, filter="severityNumber >= 17"))
+    worker = Worker(worker_settings(nats_server, metrics_port=port, metrics_addr="127.0.0.1", config_bucket=bucket))
+    await worker.start()
+    try:
+        await eventually(lambda: project in worker.runners)
+        await publish_records(nc, project, [log_record(1), log_record(2, severity=9)])
+        await eventually(lambda: len(agent.delivered()) == 1)
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    finally:
+        await worker.close()
+    assert f'glassflow_pipeline_records_sent_total{{project="{project}"}} 1.0' in text
+    assert f'glassflow_pipeline_filtered_total{{project="{project}"}} 1.0' in text
+    assert f'glassflow_pipeline_running{{project="{project}"}} 1.0' in text
