@@ -20,6 +20,8 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from sinks.worker import metrics
+
 logger = logging.getLogger(__name__)
 
 COUNTERS = ("deliveries", "failures", "dlq")
@@ -90,12 +92,19 @@ class StatsRecorder:
         tally.deliveries += 1
         tally.failures += failures
         tally.last_success_at = utc_now()
+        metrics.DELIVERIES.labels(project_id, sink_id).inc()
+        if failures:
+            metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc(failures)
 
     def failed(self, project_id: str, sink_id: str, error: str, failures: int, dead_lettered: bool) -> None:
         tally = self.tally(project_id, sink_id)
         tally.failures += failures
         tally.dlq += int(dead_lettered)
         tally.last_error, tally.last_error_at = error, utc_now()
+        if failures:
+            metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc(failures)
+        if dead_lettered:
+            metrics.DEAD_LETTERS.labels(project_id, sink_id).inc()
 
     async def flush(self, kv: KeyValue) -> None:
         """Add every pending tally to its key; tallies that could not be written stay for next time."""

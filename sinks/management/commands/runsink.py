@@ -14,7 +14,8 @@ import signal
 
 import nats
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from prometheus_client import start_http_server
 
 from projects.configsync import stream_limits
 from sinks.worker.consumer import ConsumerOptions
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--request-timeout", type=float, default=setting("SINK_REQUEST_TIMEOUT_SECONDS", 10),
                             help="seconds per delivery attempt")
         parser.add_argument("--batch-size", type=int, default=setting("SINK_BATCH_SIZE", 10))
+        parser.add_argument("--metrics-port", type=int, default=9465, help="Prometheus /metrics port (0 = off)")
+        parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
 
     def handle(self, *args, **options):
         retry = RetryPolicy(max_attempts=options["max_attempts"], max_elapsed_seconds=options["max_elapsed"],
@@ -54,6 +57,12 @@ class Command(BaseCommand):
             consumer=consumer, allow_private=settings.ALLOW_PRIVATE_TARGETS, config_bucket=settings.CONFIG_BUCKET,
             stats_bucket=setting("STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
             stream_limits=stream_limits(), shutdown_grace=timeout + 5)
+        if options["metrics_port"]:
+            try:
+                start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+            except OSError as exc:
+                raise CommandError(f"cannot serve metrics on {options['metrics_addr']}:{options['metrics_port']} "
+                                   f"({exc}); choose another --metrics-port, or 0 to turn metrics off") from None
         asyncio.run(run(worker_options))
 
 

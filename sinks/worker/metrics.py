@@ -1,0 +1,11 @@
+"""Prometheus metrics of the sink worker, served by ``manage.py runsink --metrics-port``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+DELIVERIES = Counter("glassflow_sink_deliveries_total", "Outputs delivered to a sink", ["project", "sink"])
+FAILED_ATTEMPTS = Counter("glassflow_sink_failed_attempts_total", "Delivery attempts that failed",
+                          ["project", "sink"])
+DEAD_LETTERS = Counter("glassflow_sink_dead_letters_total", "Outputs moved to the dead-letter stream",
+                       ["project", "sink"])
