@@ -26,7 +26,7 @@ migrate: install
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 
 run: migrate
-	DEBUG=$${DEBUG-1} $(BIN)/python manage.py runstack
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py runstack --with-example-agent
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 browser:

@@ -62,3 +62,35 @@ def test_the_agent_sends_its_output_with_the_request_id():
         server.shutdown()
         server.server_close()
         receiver.down()
+
+
+def test_without_an_env_key_the_agent_uses_the_batchs_x_glassflow_key_header():
+    receiver = StubServer().up()
+    server = load_agent().make_server("127.0.0.1", 0, None, endpoint=receiver.url(""))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        keyless = httpx.post(f"{base}/", json=RECORDS, headers={"X-Request-ID": "b1"})
+        assert keyless.status_code == 503 and "X-GlassFlow-Key" in keyless.json()["error"]
+        response = httpx.post(f"{base}/", json=RECORDS, headers={"X-Request-ID": "b2", "X-GlassFlow-Key": "gfk_hdr"})
+        assert response.status_code == 200
+        (sent,) = receiver.received()
+        assert sent.headers["X-API-Key"] == "gfk_hdr" and sent.json()["request_id"] == "b2"
+    finally:
+        server.shutdown()
+        server.server_close()
+        receiver.down()
+
+
+def test_the_webhook_inbox_keeps_what_a_webhook_sink_delivered():
+    server = load_agent().make_server("127.0.0.1", 0, None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for n in range(3):
+            assert httpx.post(f"{base}/webhook", json={"requestId": f"r{n}", "payload": {"n": n}}).status_code == 200
+        deliveries = httpx.get(f"{base}/webhook").json()["deliveries"]
+        assert [item["requestId"] for item in deliveries] == ["r2", "r1", "r0"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,6 +8,11 @@ accepted; otherwise 502, and the pipeline retries the batch (same X-Request-ID).
 
     GLASSFLOW_API_KEY=gfk_... GLASSFLOW_ENDPOINT=http://127.0.0.1:4318 python agent.py
     # then set the pipeline's agent endpoint to http://127.0.0.1:9000/
+
+Without GLASSFLOW_API_KEY (as under ``make run``, which starts the agent before any key
+exists) the agent uses the key sent in the ``X-GlassFlow-Key`` header, which you add to the
+pipeline's agent headers. For local demos it also has a webhook inbox: point a webhook sink at
+``http://127.0.0.1:9000/webhook``; every delivery is logged and ``GET /webhook`` lists the last 50.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import json
 import logging
 import os
 import sys
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,28 +99,70 @@ def triage(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class WebhookInbox:
+    """The last deliveries of a webhook sink pointed at ``/webhook`` (a local stand-in for your service)."""
+
+    def __init__(self, size: int = 50):
+        self._items: deque[Any] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, item: Any) -> None:
+        with self._lock:
+            self._items.appendleft(item)
+
+    def items(self) -> list[Any]:
+        with self._lock:
+            return list(self._items)
+
+
 class Handler(BaseHTTPRequestHandler):
     glassflow: GlassFlow | None = None
+    endpoint = "http://127.0.0.1:4318"
+    inbox = WebhookInbox()
     analyse = staticmethod(triage)  # records -> output payload; the OpenAI example plugs in its own
 
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.glassflow is None:
-            return self.answer(503, {"error": "GLASSFLOW_API_KEY is not set on the agent"})
+        if self.path.rstrip("/") == "/webhook":
+            return self.receive_webhook(body)
+        glassflow, per_request = self.glassflow, False
+        if glassflow is None and self.headers.get("X-GlassFlow-Key"):
+            glassflow, per_request = GlassFlow(api_key=self.headers["X-GlassFlow-Key"], endpoint=self.endpoint), True
+        if glassflow is None:
+            return self.answer(503, {"error": "no API key: set GLASSFLOW_API_KEY on the agent or add an "
+                                              "X-GlassFlow-Key header to the pipeline's agent headers"})
+        try:
+            self.triage_batch(glassflow, body)
+        finally:
+            if per_request:
+                glassflow.close()
+
+    def triage_batch(self, glassflow: GlassFlow, body: bytes) -> None:
         try:
             batch = parse_agent_request(body, dict(self.headers.items()))
         except AgentRequestError as exc:
             return self.answer(400, {"error": str(exc)})
         output = self.analyse(batch.records)
         try:
-            self.glassflow.send_output(output, request_id=batch.request_id)
+            glassflow.send_output(output, request_id=batch.request_id)
         except GlassFlowError as exc:
             logger.warning("send_output failed for %s: %s", batch.request_id, exc)
             return self.answer(502, {"error": f"could not send the output: {exc}"})
         logger.info("batch %s: %d records -> %s", batch.request_id, len(batch.records), output["severity"])
         return self.answer(200, {"ok": True})
 
+    def receive_webhook(self, body: bytes) -> None:
+        try:
+            message = json.loads(body or b"null")
+        except ValueError:
+            message = body.decode(errors="replace")
+        self.inbox.add(message)
+        logger.info("webhook received: %s", json.dumps(message)[:2000])
+        self.answer(200, {"ok": True})
+
     def do_GET(self) -> None:  # noqa: N802
+        if self.path.rstrip("/") == "/webhook":
+            return self.answer(200, {"deliveries": self.inbox.items()})
         self.answer(200, {"ok": True, "agent": "triage"})
 
     def answer(self, status: int, data: dict) -> None:
@@ -130,22 +178,25 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str, port: int, glassflow: GlassFlow | None,
-                analyse: Callable[[list[dict]], dict] = triage) -> ThreadingHTTPServer:
-    handler = type("TriageHandler", (Handler,), {"glassflow": glassflow, "analyse": staticmethod(analyse)})
+                analyse: Callable[[list[dict]], dict] = triage,
+                endpoint: str = "http://127.0.0.1:4318") -> ThreadingHTTPServer:
+    handler = type("TriageHandler", (Handler,), {"glassflow": glassflow, "analyse": staticmethod(analyse),
+                                                  "endpoint": endpoint, "inbox": WebhookInbox()})
     return ThreadingHTTPServer((host, port), handler)
 
 
 def main(analyse: Callable[[list[dict]], dict] = triage, name: str = "triage agent") -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per batch is enough
     api_key = os.environ.get("GLASSFLOW_API_KEY", "")
     endpoint = os.environ.get("GLASSFLOW_ENDPOINT", "http://127.0.0.1:4318")
     host, port = os.environ.get("AGENT_HOST", "127.0.0.1"), int(os.environ.get("AGENT_PORT", "9000"))
     # Without a key the agent still starts (runstack --with-example-agent launches it before you
-    # have minted one) and answers 503, which the pipeline retries until the key is set.
+    # have minted one) and takes the key from each request's X-GlassFlow-Key header.
     glassflow = GlassFlow(api_key=api_key, endpoint=endpoint) if api_key else None
     if glassflow is None:
-        logger.warning("GLASSFLOW_API_KEY is not set: mint an API key in the project and restart the agent")
-    server = make_server(host, port, glassflow, analyse)
+        logger.info("GLASSFLOW_API_KEY is not set: using the X-GlassFlow-Key header of each batch")
+    server = make_server(host, port, glassflow, analyse, endpoint)
     logger.info("%s listening on http://%s:%d/ (outputs go to %s)", name, host, port, endpoint)
     try:
         server.serve_forever()
