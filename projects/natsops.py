@@ -41,13 +41,30 @@ async def delete_streams(js: JetStreamContext, project_id: object, limits: Strea
             pass
 
 
-async def config_bucket(js: JetStreamContext, bucket: str, replicas: int) -> KeyValue:
+async def open_bucket(js: JetStreamContext, bucket: str, *, replicas: int, history: int = 1,
+                      description: str = "") -> KeyValue:
+    """Open a KV bucket, creating it on first use.
+
+    Every process that uses a bucket may be the first to need it, so two can race to create
+    it (possibly with different options): the loser opens what the winner made.
+    """
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:
-        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=5, replicas=replicas,
-                                                        storage=StorageType.FILE,
-                                                        description="GlassFlow project configuration"))
+        pass
+    try:
+        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=history, replicas=replicas,
+                                                        storage=StorageType.FILE, description=description))
+    except BadRequestError:
+        return await js.key_value(bucket)
+
+
+async def config_bucket(js: JetStreamContext, bucket: str, replicas: int) -> KeyValue:
+    return await open_bucket(js, bucket, replicas=replicas, history=5, description="GlassFlow project configuration")
+
+
+async def stats_bucket(js: JetStreamContext, bucket: str, replicas: int = 1) -> KeyValue:
+    return await open_bucket(js, bucket, replicas=replicas, description="GlassFlow worker counters")
 
 
 async def put_config_document(kv: KeyValue, document: dict) -> bool:

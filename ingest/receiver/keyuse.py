@@ -14,9 +14,9 @@ import time
 from datetime import UTC, datetime
 
 from nats.aio.client import Client
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
+
+from projects import natsops
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +71,8 @@ class KeyUsageRecorder:
         self._forget_old()
 
     async def _open_bucket(self) -> KeyValue:
-        js = self._nc.jetstream()
-        try:
-            return await js.key_value(self._bucket)
-        except BucketNotFoundError:
-            return await js.create_key_value(KeyValueConfig(
-                bucket=self._bucket, history=1, replicas=self._replicas, storage=StorageType.FILE,
-                description="GlassFlow API key last-used times, written by the receiver"))
+        return await natsops.open_bucket(self._nc.jetstream(), self._bucket, replicas=self._replicas,
+                                 description="GlassFlow API key last-used times, written by the receiver")
 
     async def _write_pending(self, kv: KeyValue) -> None:
         while self._pending:

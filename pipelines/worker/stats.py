@@ -14,9 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -57,20 +55,6 @@ def worker_key(project_id: str, worker_id: str) -> str:
 def safe_worker_id(value: str) -> str:
     """KV keys allow letters, digits and - _ = /; the worker id must also not contain dots."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", value)[:100] or "worker"
-
-
-async def stats_bucket(js: JetStreamContext, bucket: str, replicas: int) -> KeyValue:
-    """Open the stats bucket, creating it on first use (the sink worker may race us to it)."""
-    try:
-        return await js.key_value(bucket)
-    except BucketNotFoundError:
-        pass
-    try:
-        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=1, replicas=replicas,
-                                                        storage=StorageType.FILE,
-                                                        description="GlassFlow worker counters"))
-    except BadRequestError:
-        return await js.key_value(bucket)  # created meanwhile by another worker
 
 
 class StatsBook:

@@ -24,8 +24,8 @@ from pipelines.stages.config import ConfigError, parse_pipeline
 from pipelines.stages.records import compile_pipeline
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.runner import PipelineRunner
-from pipelines.worker.stats import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id, stats_bucket
-from projects.natsops import config_bucket, ensure_streams
+from pipelines.worker.stats import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
+from projects.natsops import config_bucket, ensure_streams, stats_bucket
 from projects.streams import StreamLimits
 
 logger = logging.getLogger(__name__)

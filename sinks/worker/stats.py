@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 
 import nats.errors
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from sinks.worker import metrics
@@ -33,20 +32,6 @@ def utc_now() -> str:
 
 def sink_stats_key(project_id: object, sink_id: object) -> str:
     return f"{project_id}.sink.{sink_id}"
-
-
-async def stats_bucket(js: JetStreamContext, bucket: str, replicas: int = 1) -> KeyValue:
-    """Open the stats bucket, creating it on first use (the pipeline worker may race us to it)."""
-    try:
-        return await js.key_value(bucket)
-    except BucketNotFoundError:
-        pass
-    try:
-        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=1, replicas=replicas,
-                                                        storage=StorageType.FILE,
-                                                        description="GlassFlow worker counters"))
-    except BadRequestError:
-        return await js.key_value(bucket)  # created meanwhile by another worker with other options
 
 
 @dataclass

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import nats.errors
 from nats.aio.client import Client
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError
 from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KeyValue
 
@@ -27,7 +25,7 @@ from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import DeliveryContext, new_http_client
 from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
-from sinks.worker.stats import StatsRecorder, stats_bucket
+from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +70,9 @@ class SinkWorker:
         self.config_kv: KeyValue | None = None
 
     async def open(self) -> None:
-        self.stats_kv = await stats_bucket(self.js, self.options.stats_bucket, self.options.replicas)
-        try:
-            config = await self.js.key_value(self.options.config_bucket)
-        except BucketNotFoundError:
-            # The control plane creates it with the same options; whoever comes first wins.
-            config = await self.js.create_key_value(KeyValueConfig(
-                bucket=self.options.config_bucket, history=5, replicas=self.options.replicas,
-                storage=StorageType.FILE, description="GlassFlow project configuration"))
-        self.config_kv = config
-        self.watcher = await config.watchall()
+        self.stats_kv = await natsops.stats_bucket(self.js, self.options.stats_bucket, self.options.replicas)
+        self.config_kv = await natsops.config_bucket(self.js, self.options.config_bucket, self.options.replicas)
+        self.watcher = await self.config_kv.watchall()
 
     async def load_config(self, timeout: float = 0.2) -> bool:
         """Apply every configuration change that has arrived; True if there was any."""

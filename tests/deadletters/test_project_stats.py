@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def put_pipeline_counters(js, project_id, worker_id, **counters):
     """What a pipeline worker writes to gf-ai-stats (its own key per worker)."""
-    from sinks.worker.stats import stats_bucket
+    from projects.natsops import stats_bucket
 
     async def put(jetstream):
         kv = await stats_bucket(jetstream, "gf-ai-stats")
