@@ -40,7 +40,7 @@ VECTORS = Path(os.environ.get("OTLP_VECTORS_DIR",
 
 def load_vectors() -> list[dict]:
     if not (VECTORS / "manifest.json").exists():
-        return []
+        raise FileNotFoundError(f"OTLP test vectors not found in {VECTORS}: set OTLP_VECTORS_DIR")
     vectors = []
     for capture in json.loads((VECTORS / "manifest.json").read_text())["captures"]:
         meta = json.loads((VECTORS / capture["metadata"]).read_text())
