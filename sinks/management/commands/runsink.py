@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 import nats
 from django.conf import settings
@@ -57,6 +58,9 @@ class Command(BaseCommand):
             consumer=consumer, allow_private=settings.ALLOW_PRIVATE_TARGETS, config_bucket=settings.CONFIG_BUCKET,
             stats_bucket=setting("STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
             stream_limits=stream_limits(), shutdown_grace=timeout + 5)
+        # Until the worker's own handler is installed (after connecting) nothing is in flight, so a
+        # SIGTERM during start-up simply exits cleanly instead of killing the process with -15.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         if options["metrics_port"]:
             try:
                 start_http_server(options["metrics_port"], addr=options["metrics_addr"])
