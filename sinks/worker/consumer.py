@@ -175,22 +175,23 @@ class SinkConsumer:
                                    reason="invalid output message")
             return
         kind = get_kind(self.sink["kind"])
-        outcome = await deliver_with_retries(kind, self.sink.get("config", {}), message, self.context,
-                                             self.options.retry, self.stop, label=self.label)
+        outcome = await deliver_with_retries(
+            kind, self.sink.get("config", {}), message, self.context, self.options.retry, self.stop,
+            label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
+                self.project_id, self.sink_id, error))
         if outcome.delivered:
             await msg.ack()
-            self.stats.delivered(self.project_id, self.sink_id, outcome.failures)
+            self.stats.delivered(self.project_id, self.sink_id)
             result.delivered += 1
         elif outcome.interrupted:
             await msg.nak(delay=self.options.handback_delay)
-            self.stats.failed(self.project_id, self.sink_id, outcome.error, outcome.failures, dead_lettered=False)
             result.requeued += 1
         else:
             await self.dead_letter(msg, message, result, attempts=outcome.attempts, error=outcome.error,
-                                   reason=outcome.reason, failures=outcome.failures)
+                                   reason=outcome.reason)
 
     async def dead_letter(self, msg: Msg, output: object, result: BatchResult, *, attempts: int, error: str,
-                          reason: str, failures: int = 0) -> None:
+                          reason: str) -> None:
         entry = sink_dead_letter(project_id=self.project_id, sink=self.sink, reason=reason, attempts=attempts,
                                  last_error=error, output=output, subject=msg.subject)
         sequence = msg.metadata.sequence.stream if msg.reply else None
@@ -203,5 +204,5 @@ class SinkConsumer:
             return
         await msg.ack()
         logger.warning("%s: message moved to the DLQ: %s", self.label, reason)
-        self.stats.failed(self.project_id, self.sink_id, error, failures, dead_lettered=True)
+        self.stats.dead_lettered(self.project_id, self.sink_id, error)
         result.dead_lettered += 1

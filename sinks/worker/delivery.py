@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sinks.kinds.base import DeliveryContext, SinkKind, TransportError
@@ -42,32 +43,37 @@ class Outcome:
     error: str = ""
     reason: str = ""
     interrupted: bool = False  # shutdown during a backoff wait: the message goes back to the stream
-    failures: int = 0
 
 
 async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict, context: DeliveryContext,
-                               policy: RetryPolicy, stop: asyncio.Event, label: str = "sink") -> Outcome:
+                               policy: RetryPolicy, stop: asyncio.Event, label: str = "sink",
+                               on_failed_attempt: Callable[[str], None] | None = None) -> Outcome:
+    """Deliver until success, a permanent error, the budget or ``stop``.
+
+    ``on_failed_attempt(error)`` runs after every failed attempt as it happens, so the sink's
+    last error and failure count are visible during a long outage, not only once it ends.
+    """
     started = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
         try:
             await kind.deliver(config, message, context)
-            return Outcome(True, attempt, failures=attempt - 1)
+            return Outcome(True, attempt)
         except TransportError as exc:
             error = exc
+        if on_failed_attempt is not None:
+            on_failed_attempt(error.message)
         if error.permanent:
-            return Outcome(False, attempt, error.message, f"permanent failure: {error.message}",
-                           failures=attempt)
+            return Outcome(False, attempt, error.message, f"permanent failure: {error.message}")
         elapsed = time.monotonic() - started
         wait = policy.delay(attempt, error.retry_after)
         if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed_seconds:
             return Outcome(False, attempt, error.message,
-                           f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}",
-                           failures=attempt)
+                           f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}")
         logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)
         try:
             await asyncio.wait_for(stop.wait(), wait)
         except TimeoutError:
             continue
-        return Outcome(False, attempt, error.message, interrupted=True, failures=attempt)
+        return Outcome(False, attempt, error.message, interrupted=True)

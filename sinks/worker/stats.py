@@ -72,24 +72,24 @@ class StatsRecorder:
             self.tallies[key] = SinkTally(project_id, sink_id)
         return self.tallies[key]
 
-    def delivered(self, project_id: str, sink_id: str, failures: int = 0) -> None:
+    def delivered(self, project_id: str, sink_id: str) -> None:
         tally = self.tally(project_id, sink_id)
         tally.deliveries += 1
-        tally.failures += failures
         tally.last_success_at = utc_now()
         metrics.DELIVERIES.labels(project_id, sink_id).inc()
-        if failures:
-            metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc(failures)
 
-    def failed(self, project_id: str, sink_id: str, error: str, failures: int, dead_lettered: bool) -> None:
+    def attempt_failed(self, project_id: str, sink_id: str, error: str) -> None:
+        """One failed attempt, recorded as it happens (the next flush publishes it mid-outage)."""
         tally = self.tally(project_id, sink_id)
-        tally.failures += failures
-        tally.dlq += int(dead_lettered)
+        tally.failures += 1
         tally.last_error, tally.last_error_at = error, utc_now()
-        if failures:
-            metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc(failures)
-        if dead_lettered:
-            metrics.DEAD_LETTERS.labels(project_id, sink_id).inc()
+        metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc()
+
+    def dead_lettered(self, project_id: str, sink_id: str, error: str) -> None:
+        tally = self.tally(project_id, sink_id)
+        tally.dlq += 1
+        tally.last_error, tally.last_error_at = error, utc_now()
+        metrics.DEAD_LETTERS.labels(project_id, sink_id).inc()
 
     async def flush(self, kv: KeyValue) -> None:
         """Add every pending tally to its key; tallies that could not be written stay for next time."""

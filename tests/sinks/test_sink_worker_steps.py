@@ -7,6 +7,7 @@ the control plane does it (projects.natsops), which is all the data plane ever s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -20,6 +21,13 @@ from sinks.worker.worker import SinkWorker
 from tests.deadletters.harness import Reply, StubServer, fast_options
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)  # JetStream reserves max_bytes; keep the session server roomy
+# A config bucket of this module's own: sink workers of other tests (the end-to-end ones run as
+# subprocesses) watch gf-ai-config and would share, and take, this module's sink consumers.
+BUCKET = f"gf-ai-config-steps-{uuid.uuid4().hex[:8]}"
+
+
+def options(**retry):
+    return dataclasses.replace(fast_options(**retry), config_bucket=BUCKET)
 
 
 @pytest.fixture
@@ -32,7 +40,7 @@ def stub():
 async def project_with_sink(js, url: str, *, enabled: bool = True) -> tuple[str, str]:
     project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
     await natsops.ensure_streams(js, project_id, SMALL)
-    kv = await natsops.config_bucket(js, "gf-ai-config", 1)
+    kv = await natsops.config_bucket(js, BUCKET, 1)
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": enabled,
          "config": {"url": url, "method": "POST", "headers": {}}}]})
@@ -61,7 +69,7 @@ async def test_one_iteration_delivers_what_is_there_and_reports_no_work_after(na
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
-    worker = SinkWorker(nc, fast_options())
+    worker = SinkWorker(nc, options())
     try:
         assert await worker.load_config()
         assert sink_id in worker.consumers  # (other tests' projects share this nats-server)
@@ -82,7 +90,7 @@ async def test_a_disabled_sink_has_no_consumer(nats_server, stub):
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, _ = await project_with_sink(js, stub.url(), enabled=False)
-    worker = SinkWorker(nc, fast_options())
+    worker = SinkWorker(nc, options())
     try:
         await worker.load_config()
         assert not [c for c in worker.consumers.values() if c.project_id == project_id]
@@ -97,7 +105,7 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
-    slow_retries = fast_options(initial_backoff_seconds=60, max_backoff_seconds=60, max_elapsed_seconds=600)
+    slow_retries = options(initial_backoff_seconds=60, max_backoff_seconds=60, max_elapsed_seconds=600)
     worker = SinkWorker(nc, slow_retries)
     await worker.load_config()
     running = asyncio.create_task(worker.run())
@@ -109,7 +117,7 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     assert time.monotonic() - started < 5  # did not wait out the 60 s backoff
 
     stub.default = Reply(200)
-    second = SinkWorker(await nats.connect(nats_server.url), fast_options())
+    second = SinkWorker(await nats.connect(nats_server.url), options())
     try:
         await second.load_config()
         # Handed back (nak), so it comes again within seconds, not after ack_wait (30 s) as a lost message would.

@@ -1,0 +1,67 @@
+"""The shipped example agent (``examples/agents/triage/agent.py``) run as its README says, as its
+own process: the pipeline's batches reach it, it answers through the SDK, and its triage reaches
+the webhook under each batch's request id.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.deadline import wait_for
+from tests.e2e.telemetry import post_logs, wait_until_key_accepted
+from tests.ui.browser_support import ROOT, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def triage_agent(stack, project, tmp_path) -> Iterator[str]:
+    port = free_port()
+    env = {**stack.env, "GLASSFLOW_API_KEY": project.key, "GLASSFLOW_ENDPOINT": stack.receiver_url,
+           "AGENT_HOST": "127.0.0.1", "AGENT_PORT": str(port)}
+    with open(tmp_path / "triage-agent.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "examples/agents/triage/agent.py")], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def up() -> bool:
+        assert process.poll() is None, f"the example agent exited; see {tmp_path / 'triage-agent.log'}"
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(up, timeout=15, interval=0.1, message="the example agent listens")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_the_example_triage_agent_turns_batches_into_outputs_that_reach_the_webhook(
+        stack, project, triage_agent, webhook):
+    project.configure_pipeline(triage_agent, batch_size=10, batch_max_wait_ms=50)
+    hook = project.add_sink("ops-webhook", "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
+    project.wait_for_sink_consumers(hook["id"])
+    wait_until_key_accepted(stack.receiver_url, project.key)
+
+    post_logs(stack.receiver_url, project.key, range(20), per_request=20)
+    wait_for(lambda: sum(message.body["payload"]["services"]["checkout-e2e"]["records"]
+                         for message in webhook.delivered()) >= 20,
+             timeout=20, message="the triage of every record reached the webhook")
+    project.wait_settled(project.raw_stream, "pipeline")
+    project.wait_settled(project.output_stream, f"sink-{hook['id']}")
+    messages = [request.body for request in webhook.delivered()]
+    assert sum(message["payload"]["services"]["checkout-e2e"]["records"] for message in messages) == 20
+    assert len({message["requestId"] for message in messages}) == len(messages)
+    for message in messages:
+        payload = message["payload"]
+        assert message["projectId"] == project.id and message["requestId"]
+        assert payload["severity"] == "error"
+        assert payload["summary"].startswith("Error in checkout-e2e: Connection refused: database pool exhausted")
+        assert payload["remediation"].startswith("Raise the connection pool size")
+    assert project.dead_letters() == []
