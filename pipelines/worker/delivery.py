@@ -7,12 +7,12 @@ The request id is fixed before the first attempt, so an agent that sees the same
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from typing import TYPE_CHECKING
 
+import orjson
 from nats.aio.msg import Msg
 
 from pipelines.stages.records import CompiledPipeline
@@ -41,8 +41,9 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     config = compiled.config
     counters = runner.counters
     request_id = str(uuid.uuid4())
-    body = json.dumps(records, separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode()
+    # orjson: about a third of the CPU per record of json.dumps on this path; NaN becomes null,
+    # which is what JSON requires, and transform outputs may be maps with non-string keys.
+    body = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS)
     headers = request_headers(compiled, request_id)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()

@@ -11,10 +11,10 @@ slow agent slows the pulling instead of filling memory.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
+import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -36,7 +36,6 @@ MAX_ACK_PENDING = 50_000
 ACK = b"+ACK"
 NAK = b"-NAK"
 IN_PROGRESS = b"+WPI"
-_decode = json.JSONDecoder().decode  # str in: skips json.loads' encoding detection on every record
 
 
 def consumer_config(compiled: CompiledPipeline) -> ConsumerConfig:
@@ -159,7 +158,7 @@ class PipelineRunner:
         counters.received += 1
         self.window_in += 1
         try:
-            record = _decode(msg.data.decode())
+            record = orjson.loads(msg.data)
         except ValueError:  # includes UnicodeDecodeError
             record = None
         if type(record) is not dict:
