@@ -87,3 +87,10 @@ def test_production_defaults_are_safe(tmp_path):
     result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT,
                             env=environment, capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["False", "False", "True", "[]"], result.stderr
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
