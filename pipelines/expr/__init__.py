@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .builtins import check_text_size
 from .checker import check
 from .codegen import generate
 from .errors import ExprCompileError, ExprError, ExprRuntimeError, Limits
@@ -18,7 +19,16 @@ from .parser import parse
 from .typesys import ANY, BOOL, Function, go_name, type_of_value
 
 __all__ = ["compile", "validate", "Program", "Function", "ExprError", "ExprCompileError", "ExprRuntimeError",
-           "Limits"]
+           "Limits", "check_result_size"]
+
+
+def check_result_size(value: Any) -> None:
+    """Raise ExprRuntimeError if the JSON text of a result would be unreasonably large.
+
+    A result can repeat one big string many times (``[a, a, a]`` nests cheaply), so its text
+    can dwarf its memory; callers that serialise results (the pipeline's transforms) check first.
+    """
+    check_text_size(value)
 
 
 class Program:

@@ -124,7 +124,39 @@ def b_float(v: Any) -> float:
     raise ExprRuntimeError(f"invalid operation: float({go_type(v)})")
 
 
+MAX_STRING = Limits.max_collection * 10  # the same bound `+` puts on string concatenation
+
+
+def check_text_size(v: Any) -> None:
+    """Raise before formatting a value whose text would exceed MAX_STRING.
+
+    A value can hold the same big string many times (``[a, a, a]``), so its text can be far
+    larger than the memory it occupies; walking it costs at most MAX_STRING steps because every
+    node counts at least one character.
+    """
+    budget = MAX_STRING
+    stack = [v]
+    while stack:
+        item = stack.pop()
+        t = type(item)
+        if t is str:
+            budget -= len(item) + 2
+        elif t is list:
+            budget -= len(item) + 2
+            stack.extend(item)
+        elif t is dict:
+            budget -= 2 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            budget -= 24  # numbers, bools, nil, times: short
+        if budget < 0:
+            raise ExprRuntimeError("memory budget exceeded")
+
+
 def b_string(v: Any) -> str:
+    if type(v) is not str:
+        check_text_size(v)
     return format_value(v)
 
 
@@ -192,6 +224,12 @@ def b_replace(s: Any, old: Any, new: Any, n: Any = -1) -> str:
     s, old, new, n = _str(s), _str(old), _str(new), _int(n)
     if old == "" and len(s) > Limits.max_collection:
         raise ExprRuntimeError("memory budget exceeded")
+    if len(new) > len(old):
+        count = s.count(old) if old else len(s) + 1
+        if n >= 0:
+            count = min(count, n)
+        if len(s) + count * (len(new) - len(old)) > MAX_STRING:
+            raise ExprRuntimeError("memory budget exceeded")
     return s.replace(old, new, n if n >= 0 else -1)
 
 
@@ -208,7 +246,10 @@ def b_join(arr: Any, sep: Any = "") -> str:
     sep = _str(sep)
     if type(arr) is not list:
         raise ExprRuntimeError(f"invalid argument for join (type {go_type(arr)})")
-    return sep.join(_str(x) for x in arr)
+    parts = [_str(x) for x in arr]
+    if sum(map(len, parts)) + len(sep) * max(0, len(parts) - 1) > MAX_STRING:
+        raise ExprRuntimeError("memory budget exceeded")
+    return sep.join(parts)
 
 
 def _byte_index(s: str, sub: str, last: bool) -> int:
@@ -235,6 +276,7 @@ def b_has_suffix(s: Any, p: Any) -> bool:
 
 
 def b_to_json(v: Any) -> str:
+    check_text_size(v)
     return to_json(v)
 
 

@@ -59,6 +59,8 @@ class CompiledPipeline:
         for transform in self.transforms:
             try:
                 value = transform.program.run(record)
+                if type(value) is list or type(value) is dict:
+                    expr.check_result_size(value)  # it is serialised with the record
             except expr.ExprError as exc:
                 return Outcome.TRANSFORM_ERROR, (
                     f"transform {transform.index} ({transform.output_name}) failed: {exc}")

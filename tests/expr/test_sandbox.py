@@ -33,12 +33,26 @@ def test_python_internals_are_unreachable(source):
     "map(1..1000000, map(1..1000000, #))", "reduce(1..100000, #acc + 'xxxxxxxxxxxxxxxx', '')",
     "len(map(1..1000, repeat('x', 100000)))", "reduce(1..64, #acc + #acc, 'ab')", "('x' + 'a' * 2)",
     "count(1..1000000, all(1..1000000, true))",
+    # text far larger than memory: one big string repeated through nested literals
+    "let a = repeat('x', 1000000); let b = [a,a,a,a,a,a,a,a,a,a]; len(toJSON([b,b,b,b,b,b,b,b,b,b]))",
+    "let a = repeat('x', 1000000); let b = [a,a,a,a,a,a,a,a,a,a]; len(string([b,b,b,b,b,b,b,b,b,b]))",
+    "len(replace(repeat('a', 10000), 'a', repeat('b', 10000)))",
+    "let a = repeat('x', 1000000); len(join([a,a,a,a,a,a,a,a,a,a,a,a], ','))",
 ])
 def test_expensive_expressions_stop_with_an_error(source):
     started = time.monotonic()
     with pytest.raises(ExprError):
         compile(source).run(RECORD)
     assert time.monotonic() - started < 10
+
+
+def test_results_whose_text_is_too_large_are_refused_before_serialising():
+    from pipelines.expr import check_result_size
+
+    program = compile("let a = repeat('x', 1000000); let b = [a,a,a,a,a,a,a,a,a,a]; [b,b,b,b,b,b,b,b,b,b]")
+    with pytest.raises(ExprError, match="memory budget"):
+        check_result_size(program.run(RECORD))
+    check_result_size({"ok": [1, 2, "three"]})
 
 
 def test_deep_nesting_is_rejected_at_compile_time():
