@@ -16,9 +16,27 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     return {name: MASK for name in headers}
 
 
-def restore_headers(submitted: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+def same_origin(first: str, second: str) -> bool:
+    """True when both URLs go to the same scheme, host and port."""
+    a, b = urlsplit(first or ""), urlsplit(second or "")
+    try:
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:  # a bad port; the URL itself is rejected elsewhere
+        return False
+
+
+def restore_headers(submitted: dict[str, str], stored: dict[str, str], *, target_changed: bool = False
+                    ) -> dict[str, str]:
+    """Swap masked values for the stored secrets.
+
+    Not when the target (scheme, host, port) changes in the same edit: otherwise anyone who may
+    edit the URL but never saw the secret could send it to a server of their choosing.
+    """
     restored = {}
     for name, value in submitted.items():
+        if value == MASK and target_changed:
+            raise ValueError(f"enter the value of header {name} again: stored secrets are only sent to the "
+                             "target they were entered for, and this change points them elsewhere")
         if value == MASK:
             previous = next((v for k, v in stored.items() if k.lower() == name.lower()), None)
             if previous is None:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from pipelines import validation
 from pipelines.models import Pipeline
-from projects.masking import mask_headers, restore_headers
+from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
 
 
@@ -71,7 +71,10 @@ class PipelineSerializer(serializers.ModelSerializer):
         try:
             cleaned = validation.clean_headers(value)
             stored = self.instance.agent_headers if self.instance else {}
-            return restore_headers(cleaned, stored)
+            endpoint = self.initial_data.get("agent_endpoint") if isinstance(self.initial_data, dict) else None
+            changed = (self.instance is not None and endpoint is not None
+                       and not same_origin(str(endpoint).strip(), self.instance.agent_endpoint))
+            return restore_headers(cleaned, stored, target_changed=changed)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from pipelines.validation import clean_headers
-from projects.masking import mask_headers, restore_headers
+from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
 from sinks.kinds.base import (
     ConfigError,
@@ -49,7 +49,9 @@ class WebhookKind(SinkKind):
             errors["method"] = f"unsupported HTTP method {config.get('method')!r}; use {', '.join(METHODS)}"
         headers: dict[str, str] = {}
         try:
-            headers = restore_headers(clean_headers(config.get("headers", {})), stored.get("headers", {}))
+            changed = bool(stored) and not same_origin(str(url), stored.get("url", ""))
+            headers = restore_headers(clean_headers(config.get("headers", {})), stored.get("headers", {}),
+                                      target_changed=changed)
         except ValueError as exc:
             errors["headers"] = str(exc)
         if errors:

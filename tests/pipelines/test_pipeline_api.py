@@ -94,3 +94,17 @@ def test_a_loopback_agent_is_refused_when_private_targets_are_off(team, settings
                                             format="json")
     assert response.status_code == 400
     assert "ALLOW_PRIVATE_TARGETS" in str(response.json()["agent_endpoint"])
+
+
+def test_masked_headers_are_not_kept_when_the_endpoint_moves_to_another_host(team):
+    client = client_for(team.admin)
+    client.patch(path(team), {"agent_endpoint": "https://agent.example.com/a",
+                              "agent_headers": {"Authorization": "Bearer s3cret"}}, format="json")
+    moved = client.patch(path(team), {"agent_endpoint": "https://elsewhere.example.net/",
+                                      "agent_headers": {"Authorization": "********"}}, format="json")
+    assert moved.status_code == 400 and "agent_headers" in moved.json()
+    assert Pipeline.objects.get(project=team.project).agent_headers == {"Authorization": "Bearer s3cret"}
+    same_host = client.patch(path(team), {"agent_endpoint": "https://agent.example.com/b",
+                                          "agent_headers": {"Authorization": "********"}}, format="json")
+    assert same_host.status_code == 200
+    assert Pipeline.objects.get(project=team.project).agent_headers == {"Authorization": "Bearer s3cret"}

@@ -84,3 +84,16 @@ def test_the_kind_of_a_sink_cannot_change(team):
                                              "config": {"webhook_url": SLACK_URL}}, format="json").json()
     response = client.patch(f"{sinks_path(team)}{created['id']}/", {"kind": "webhook"}, format="json")
     assert response.status_code == 400 and "kind" in response.json()
+
+
+def test_masked_webhook_headers_are_not_kept_when_the_url_moves_to_another_host(team):
+    client = client_for(team.admin)
+    created = client.post(sinks_path(team), {"name": "ops", "kind": "webhook", "config": {
+        "url": "https://ops.example.com/hook", "headers": {"X-Token": "hunter2"}}}, format="json").json()
+    moved = client.patch(f"{sinks_path(team)}{created['id']}/", {"config": {
+        "url": "https://attacker.example.net/x", "headers": {"X-Token": "********"}}}, format="json")
+    assert moved.status_code == 400 and "headers" in moved.json()["config"]
+    assert Sink.objects.get(pk=created["id"]).config["url"] == "https://ops.example.com/hook"
+    retyped = client.patch(f"{sinks_path(team)}{created['id']}/", {"config": {
+        "url": "https://attacker.example.net/x", "headers": {"X-Token": "new-token"}}}, format="json")
+    assert retyped.status_code == 200
