@@ -21,26 +21,49 @@ class OutboundTargetError(ValueError):
     """The URL may not be used as an outbound target; the message says why."""
 
 
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),  # AWS, GCP, Azure
+    ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    ipaddress.ip_address("192.0.0.192"),  # Oracle Cloud (classic)
+}
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64), if any."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        return _embedded_ipv4(address) or address
     return address
 
 
 def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address | str, *, allow_private: bool) -> None:
     """Raise OutboundTargetError if connecting to this address is not allowed."""
-    ip = _parse_ip(str(address)) if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address) else address
+    ip = _parse_ip(str(address))
     if ip is None:
         raise OutboundTargetError(f"{address} is not an IP address")
-    if ip.is_link_local or str(ip) in {"169.254.169.254", "fd00:ec2::254"}:
+    if ip.is_link_local or ip in METADATA_ADDRESSES:
         raise OutboundTargetError(f"{ip} is a link-local or cloud metadata address, which is never allowed")
     if ip.is_multicast or ip.is_unspecified:
         raise OutboundTargetError(f"{ip} is not a unicast address")
-    internal = ip.is_loopback or ip.is_private or ip.is_reserved or not ip.is_global
+    internal = (ip.is_loopback or ip.is_private or ip.is_reserved or not ip.is_global
+                or ip in IETF_PROTOCOL_ASSIGNMENTS)
     if internal and not allow_private:
         raise OutboundTargetError(
             f"{ip} is a private or loopback address; these are refused unless ALLOW_PRIVATE_TARGETS is on")

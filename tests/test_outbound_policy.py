@@ -27,6 +27,8 @@ def test_private_and_loopback_targets_need_the_setting(url):
 @pytest.mark.parametrize("url", [
     "http://169.254.169.254/latest/meta-data", "http://metadata.google.internal/computeMetadata/v1/",
     "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/", "http://169.254.10.10/",
+    "http://100.100.100.200/latest/meta-data", "http://192.0.0.192/", "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[2002:a9fe:a9fe::1]/", "http://[2001:0:4136:e378:8000:63bf:5601:5601]/",
 ])
 def test_metadata_and_link_local_targets_are_refused_even_when_private_is_allowed(url):
     with pytest.raises(OutboundTargetError, match="never allowed"):
