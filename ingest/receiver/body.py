@@ -66,12 +66,20 @@ def decode_content(body: bytes, content_encoding: str | None, limit: int) -> byt
     raise Rejected(415, f"unsupported Content-Encoding {encoding[:40]!r}: send gzip or no compression")
 
 
+MAX_GZIP_MEMBERS = 64
+
+
 def gunzip(body: bytes, limit: int) -> bytes:
-    """Decompress a gzip body (several concatenated members allowed, as RFC 1952 permits)."""
+    """Decompress a gzip body (several concatenated members allowed, as RFC 1952 permits).
+
+    Exporters send one member; a few are tolerated. Each member copies the rest of the body
+    (``unused_data``), so an unbounded number would make a body of many empty members
+    quadratic, and this runs on the event loop.
+    """
     out: list[bytes] = []
     produced = 0
     data = body
-    while True:
+    for _ in range(MAX_GZIP_MEMBERS):
         inflater = zlib.decompressobj(_GZIP_WBITS)
         try:
             # Ask for at most one byte more than the room left: getting it proves the limit
@@ -88,3 +96,4 @@ def gunzip(body: bytes, limit: int) -> bytes:
         data = inflater.unused_data
         if not data:
             return out[0] if len(out) == 1 else b"".join(out)
+    raise Rejected(400, f"body has more than {MAX_GZIP_MEMBERS} concatenated gzip members; send one")

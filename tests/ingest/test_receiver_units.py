@@ -26,6 +26,17 @@ def test_gunzip_reads_concatenated_members():
     assert gunzip(gzip.compress(b"ab") + gzip.compress(b"cd"), 10) == b"abcd"
 
 
+def test_gunzip_refuses_a_body_of_many_members_quickly():
+    import time
+
+    body = gzip.compress(b"") * 400_000  # ~8 MB of empty members: quadratic if walked one by one
+    started = time.monotonic()
+    with pytest.raises(Rejected) as raised:
+        gunzip(body, 8 * 1024 * 1024)
+    assert raised.value.status == 400 and "gzip members" in raised.value.message
+    assert time.monotonic() - started < 1
+
+
 @pytest.mark.parametrize("body, limit, status", [
     (gzip.compress(b"x" * 101), 100, 413),
     (gzip.compress(b"ab") + gzip.compress(b"c" * 99), 100, 413),
