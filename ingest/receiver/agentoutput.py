@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from projects.streams import output_subject
 
 from .asgi import Receive, Scope, Send, header, header_map, respond_json, respond_rejected
+from .body import RECORD_ROOM
 from .errors import Rejected
 
 if TYPE_CHECKING:
@@ -50,6 +51,10 @@ def parse_output_request(body: bytes, header_request_id: str | None) -> tuple[ob
     return document["payload"], request_id or None
 
 
+def output_id(request_id: str, body: bytes) -> str:
+    return hashlib.sha256(request_id.encode() + b"\0" + body).hexdigest()[:32]
+
+
 async def handle_agent_output(app: ReceiverApp, scope: Scope, receive: Receive, send: Send) -> int:
     headers = header_map(scope)
     try:
@@ -64,10 +69,12 @@ async def handle_agent_output(app: ReceiverApp, scope: Scope, receive: Receive, 
         message = json.dumps({"projectId": key.project_id, "requestId": request_id,
                               "receivedAt": received_at(), "payload": payload},
                              separators=(",", ":"), ensure_ascii=False).encode()
-        if len(message) > app.runtime.nc.max_payload - 512:
+        if len(message) > app.runtime.nc.max_payload - RECORD_ROOM:
             raise Rejected(413, f"the output message is larger than the NATS message limit of "
                                 f"{app.runtime.nc.max_payload} bytes: send a smaller payload")
-        msg_id = f"out-{hashlib.sha256(body).hexdigest()[:32]}" if request_id else None
+        # The id covers the request id as well as the body: it may come from the X-Request-ID header,
+        # and two batches whose agents answer with the same text must not collapse into one.
+        msg_id = f"out-{output_id(request_id, body)}" if request_id else None
         duplicates = await app.publish(output_subject(key.project_id), [message], msg_id)
     except Rejected as exc:
         if exc.status >= 429:

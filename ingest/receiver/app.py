@@ -32,7 +32,7 @@ from projects.streams import raw_subject
 
 from .agentoutput import handle_agent_output
 from .asgi import Receive, Scope, Send, header, header_map, respond, respond_json, respond_rejected
-from .body import ClientDisconnected, decode_content, read_body
+from .body import RECORD_ROOM, ClientDisconnected, decode_content, read_body
 from .config import ReceiverConfig
 from .errors import Rejected
 from .keys import ProjectKey, presented_key
@@ -51,8 +51,6 @@ OTLP_ROUTES: dict[str, tuple[str, str, Callable[[Any, int], list[dict[str, Any]]
 # does not stall the event loop (and with it every other request's acks) for its whole duration.
 OFFLOAD_BYTES = 512 * 1024
 REFUSAL_LOG_SECONDS = 10.0
-# Room left in a NATS message for the HPUB headers (Nats-Msg-Id) next to the record.
-HEADER_ROOM = 512
 
 _encode_record = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -207,7 +205,7 @@ class ReceiverApp:
                 raise Rejected(415, f"unsupported content type {content_type[:60]!r}: "
                                     "use application/x-protobuf or application/json")
             body = await self.read_request_body(scope, receive, headers, scope["path"])
-            max_record = max(self.runtime.nc.max_payload - HEADER_ROOM, 1)
+            max_record = max(self.runtime.nc.max_payload - RECORD_ROOM, 1)
             if len(body) > OFFLOAD_BYTES:
                 payloads, rejected = await asyncio.to_thread(
                     _records, signal, body, content_type, flatten, max_record)

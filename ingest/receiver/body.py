@@ -67,6 +67,10 @@ def decode_content(body: bytes, content_encoding: str | None, limit: int) -> byt
 
 
 MAX_GZIP_MEMBERS = 64
+# Room left under NATS max_payload for headers and, should the record ever be dead-lettered,
+# the DLQ entry's envelope (workers keep entries 16 KiB under max_payload): a record accepted
+# here must also fit, whole and replayable, into a dead letter.
+RECORD_ROOM = 24 * 1024
 
 
 def gunzip(body: bytes, limit: int) -> bytes:

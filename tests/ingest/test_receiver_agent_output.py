@@ -95,3 +95,14 @@ def test_auth_content_type_and_method_rules_are_those_of_otlp(receiver, project)
     bearer = httpx.post(receiver.url + "/internal/agent-output", content=b'{"payload": 1}',
                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {project.key}"})
     assert bearer.status_code == 200
+
+
+def test_the_same_text_for_two_batches_named_in_headers_is_stored_twice(receiver, project, nats_server):
+    body = {"payload": {"summary": "no anomalies"}}
+    first = send_output(receiver, project.key, body, **{"X-Request-ID": "batch-A"})
+    second = send_output(receiver, project.key, body, **{"X-Request-ID": "batch-B"})
+    assert first.json()["duplicate"] is False and second.json()["duplicate"] is False
+    retry = send_output(receiver, project.key, body, **{"X-Request-ID": "batch-B"})
+    assert retry.json()["duplicate"] is True
+    messages = stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
+    assert [m["data"]["requestId"] for m in messages] == ["batch-A", "batch-B"]
