@@ -107,9 +107,16 @@ class AgentClient:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout_seconds: float) -> Attempt:
         try:
-            response = await self.client.post(url, content=body, headers=headers, timeout=timeout_seconds)
+            # httpx's timeout bounds each step (connect, write, every read); a response trickling in
+            # byte by byte would outlive it many times. This bounds the whole exchange.
+            async with asyncio.timeout(timeout_seconds):
+                response = await self.client.post(url, content=body, headers=headers, timeout=timeout_seconds)
+        except TimeoutError:
+            return Attempt(False, error=f"no complete answer within {timeout_seconds * 1000:.0f} ms")
         except OutboundTargetError as exc:
             return Attempt(False, error=str(exc), permanent_reason=f"agent endpoint address refused: {exc}")
+        except (UnicodeEncodeError, ValueError) as exc:  # a header httpx cannot encode: retrying cannot help
+            return Attempt(False, error=str(exc), permanent_reason=f"the request could not be built: {exc}")
         except httpx.TimeoutException:
             return Attempt(False, error=f"no answer within {timeout_seconds * 1000:.0f} ms")
         except httpx.UnsupportedProtocol as exc:

@@ -35,6 +35,7 @@ CONSUMER_NAME = "pipeline"
 MAX_ACK_PENDING = 50_000
 ACK = b"+ACK"
 NAK = b"-NAK"
+NAK_LATER = b'-NAK {"delay": 5000000000}'
 IN_PROGRESS = b"+WPI"
 
 
@@ -245,8 +246,10 @@ class PipelineRunner:
             await self.settle(msgs, NAK)
             raise
         except Exception:
-            logger.exception("project %s: delivering a batch failed unexpectedly; releasing it", self.project_id)
-            await self.settle(msgs, NAK)
+            # Released with a delay: an immediate redelivery of a batch that fails the same way would spin.
+            logger.exception("project %s: delivering a batch failed unexpectedly; releasing it for 5 s",
+                             self.project_id)
+            await self.settle(msgs, NAK_LATER)
 
     async def _dead_letter_one(self, msg: Msg, reason: str) -> None:
         try:

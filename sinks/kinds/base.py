@@ -127,10 +127,14 @@ async def send_http(context: DeliveryContext, method: str, url: str, *, body: by
     all_headers = {**headers, **host_header, "Content-Type": "application/json"}
     for index, address_url in enumerate(pinned):
         try:
-            return await context.client.request(method, address_url, content=body, headers=all_headers,
-                                                extensions=extensions, timeout=context.timeout)
-        except httpx.TimeoutException:
+            # httpx's timeout bounds each step; this bounds the whole exchange (a trickling answer).
+            async with asyncio.timeout(context.timeout):
+                return await context.client.request(method, address_url, content=body, headers=all_headers,
+                                                    extensions=extensions, timeout=context.timeout)
+        except (httpx.TimeoutException, TimeoutError):
             raise TransportError(f"{target} did not answer within {context.timeout:g} s") from None
+        except (UnicodeEncodeError, ValueError) as exc:  # a header httpx cannot encode: retrying cannot help
+            raise TransportError(f"the request to {target} could not be built: {exc}", permanent=True) from None
         except httpx.ConnectError as exc:
             if index + 1 < len(pinned):
                 continue  # the next address of the name (IPv4 after IPv6, another replica)

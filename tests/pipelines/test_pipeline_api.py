@@ -70,6 +70,7 @@ def test_sending_the_masked_header_back_keeps_the_secret(team):
     ({"agent_headers": {"Bad Header": "x"}}, "agent_headers"),
     ({"agent_headers": {"X-Request-ID": "x"}}, "agent_headers"),
     ({"agent_headers": {"X-Multi": "a\r\nInjected: yes"}}, "agent_headers"),
+    ({"agent_headers": {"Authorization": "Bearer tök"}}, "agent_headers"),
     ({"agent_headers": {"Authorization": "********"}}, "agent_headers"),
     ({"transforms": [{"expression": "1", "output_name": "x", "output_type": "decimal"}]}, "transforms"),
     ({"transforms": [{"expression": "", "output_name": "x"}]}, "transforms"),
