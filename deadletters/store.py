@@ -180,5 +180,7 @@ async def discard_all(js: JetStreamContext, project_id: object, stage: str | Non
     subjects = info.state.subjects or {}
     count = subjects.get(dlq_subject(project_id, stage), 0) if stage else info.state.messages
     if count:
-        await js.purge_stream(stream, subject=dlq_subject(project_id, stage) if stage else None)
+        # Only up to what was counted: entries that arrive meanwhile were never shown, so they stay.
+        await js.purge_stream(stream, subject=dlq_subject(project_id, stage) if stage else None,
+                              seq=info.state.last_seq + 1)
     return count

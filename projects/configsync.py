@@ -66,8 +66,12 @@ def sync_project(project_id: UUID) -> bool:
     except NatsUnavailable as exc:
         logger.warning("configuration of project %s not published yet (%s); will retry", project_id, exc)
         return False
-    Project.objects.filter(pk=project_id, config_published_version__lt=document["version"]).update(
+    updated = Project.objects.filter(pk=project_id, config_published_version__lt=document["version"]).update(
         config_published_version=document["version"], config_published_at=timezone.now())
+    if not updated and not Project.objects.filter(pk=project_id).exists():
+        # Deleted while we published: its removal may have run before our publish re-created the
+        # streams and the document, so remove them again rather than leave a live ghost.
+        return remove_project(project_id)
     return True
 
 
