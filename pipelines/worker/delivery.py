@@ -1,7 +1,9 @@
 """Delivering one batch to the agent: POST, retry with backoff, or dead-letter, then ack.
 
 The request id is fixed before the first attempt, so an agent that sees the same
-``X-Request-ID`` twice knows it is a retry (or a redelivery after a crash) of one batch.
+``X-Request-ID`` twice knows it is a retry of one batch. Records redelivered by JetStream
+after a crash or an expired ack_wait are batched anew and get a new id: an agent that must
+not process a record twice de-duplicates on the record (for example traceId/spanId/timestamp).
 """
 
 from __future__ import annotations
