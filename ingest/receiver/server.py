@@ -6,10 +6,11 @@ uvicorn owns SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish 
 
 from __future__ import annotations
 
-import gc
 import logging
 
 import uvicorn
+
+from glassflow_site.gctuning import tune_gc_for_records
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +20,7 @@ APP_FACTORY = "ingest.receiver.app:create_app"
 def serve(host: str = "127.0.0.1", port: int = 4318, workers: int = 1, graceful_seconds: int = 20,
           access_log: bool = False, log_level: str = "info") -> None:
     """Run until SIGTERM/SIGINT. With ``workers > 1`` uvicorn forks worker processes on one socket."""
-    # Every request allocates thousands of short-lived dicts (one per record); with the default
-    # thresholds the cyclic GC runs constantly and its full collections show up as latency tails.
-    # Records are acyclic, so collect rarely, and keep start-up objects out of every collection.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    tune_gc_for_records()
     logger.info("OTLP/HTTP receiver listening on http://%s:%d (%d worker%s)", host, port, workers,
                 "" if workers == 1 else "s")
     uvicorn.run(

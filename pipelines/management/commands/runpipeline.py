@@ -12,6 +12,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from glassflow_site.gctuning import tune_gc_for_records
 from pipelines.worker import Worker, WorkerSettings
 from pipelines.worker.supervisor import WorkerStartError
 from projects.configsync import stream_limits
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
         if options["worker_id"]:
             worker_settings.worker_id = options["worker_id"]
+        tune_gc_for_records()
         try:
             asyncio.run(self._run(worker_settings))
         except WorkerStartError as exc:
