@@ -63,7 +63,7 @@ def send_test_message(sink: Sink) -> str | None:
 
 def live_status(project_id: object) -> dict[str, dict]:
     """The worker's view of each sink of the project ({} when NATS cannot be asked right now)."""
-    bucket = getattr(settings, "STATS_BUCKET", "gf-ai-stats")
+    bucket = settings.STATS_BUCKET
     prefix = f"{project_id}.sink"
     try:
         values = bridge.call(lambda js: read_stats(js, bucket, prefix), timeout=3)

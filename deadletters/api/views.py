@@ -34,10 +34,6 @@ def call(operation, timeout: float | None = None):
         raise NatsDown(f"{NatsDown.default_detail} ({exc})") from None
 
 
-def stats_bucket() -> str:
-    return getattr(settings, "STATS_BUCKET", "gf-ai-stats")
-
-
 class DeadLetterBase(ProjectScoped, APIView):
     def replayable_sinks(self) -> set[str]:
         return {str(pk) for pk in self.project.sinks.filter(enabled=True).values_list("pk", flat=True)}
@@ -148,7 +144,7 @@ class DeadLetterBulkDiscardView(DeadLetterBase):
 class ProjectStatsView(ProjectScoped, APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, project_id):
-        project_id, bucket = self.project.pk, stats_bucket()
+        project_id, bucket = self.project.pk, settings.STATS_BUCKET
         data = call(lambda js: stats.project_stats(js, project_id, bucket))
         names = {str(pk): name for pk, name in self.project.sinks.values_list("pk", "name")}
         for sink_id, values in data["sinks"].items():

@@ -58,5 +58,5 @@ class ReceiverConfig:
             config_bucket=settings.CONFIG_BUCKET,
             replicas=settings.STREAM_REPLICAS,
             max_body_bytes=settings.RECEIVER_MAX_BODY_BYTES,
-            publish_timeout=float(getattr(settings, "RECEIVER_PUBLISH_TIMEOUT", 5.0)),
+            publish_timeout=float(settings.RECEIVER_PUBLISH_TIMEOUT),
         )

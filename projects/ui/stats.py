@@ -49,10 +49,6 @@ METRICS = (
 )
 
 
-def _bucket() -> str:
-    return getattr(settings, "STATS_BUCKET", "gf-ai-stats")
-
-
 def _flatten(stats: dict) -> dict:
     """deadletters.stats.project_stats's nested answer as the dashboard's flat metrics."""
     sinks = stats.get("sinks") or {}
@@ -95,7 +91,7 @@ async def records_since(js, project_id: UUID, seconds: int) -> int:
 
 def read_stats(project_id: UUID) -> dict | None:
     """Current values of METRICS (plus last_error), or None when NATS could not be asked."""
-    bucket = _bucket()
+    bucket = settings.STATS_BUCKET
 
     async def numbers(js) -> dict:
         return _flatten(await project_stats(js, project_id, bucket))
@@ -157,7 +153,7 @@ def health(projects: list) -> dict:
         for project_id in ids:
             try:
                 recent = await records_since(js, project_id, 3600)
-                flat = _flatten(await project_stats(js, project_id, _bucket()))
+                flat = _flatten(await project_stats(js, project_id, settings.STATS_BUCKET))
             except Exception:  # noqa: BLE001  one project without streams must not blank the others
                 logger.debug("no health data for project %s", project_id, exc_info=True)
                 continue

@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         worker_settings = WorkerSettings(
             servers=settings.NATS_SERVERS, config_bucket=settings.CONFIG_BUCKET,
-            stats_bucket=getattr(settings, "STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
+            stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
             stream_limits=stream_limits(), allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
             metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
             max_concurrent_batches=max(1, options["max_concurrent_batches"]),

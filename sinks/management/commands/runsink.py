@@ -1,7 +1,7 @@
 """``manage.py runsink``: deliver agent outputs to webhooks and Slack until SIGTERM.
 
 Retry defaults (8 attempts within 300 s, backoff 1 s doubling up to 60 s, 10 s per request)
-come from optional settings SINK_MAX_ATTEMPTS, SINK_MAX_ELAPSED_SECONDS,
+come from settings SINK_MAX_ATTEMPTS, SINK_MAX_ELAPSED_SECONDS,
 SINK_INITIAL_BACKOFF_MS, SINK_MAX_BACKOFF_MS and SINK_REQUEST_TIMEOUT_SECONDS, and can be
 overridden per process with the options below.
 """
@@ -26,22 +26,19 @@ from sinks.worker.worker import SinkWorker, WorkerOptions
 logger = logging.getLogger(__name__)
 
 
-def setting(name: str, default):
-    return getattr(settings, name, default)
-
 
 class Command(BaseCommand):
     help = "Run the sink worker: one durable consumer per enabled sink, delivering to webhooks and Slack."
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-attempts", type=int, default=setting("SINK_MAX_ATTEMPTS", 8))
-        parser.add_argument("--max-elapsed", type=float, default=setting("SINK_MAX_ELAPSED_SECONDS", 300),
+        parser.add_argument("--max-attempts", type=int, default=settings.SINK_MAX_ATTEMPTS)
+        parser.add_argument("--max-elapsed", type=float, default=settings.SINK_MAX_ELAPSED_SECONDS,
                             help="seconds after which a failing message goes to the DLQ")
-        parser.add_argument("--initial-backoff-ms", type=int, default=setting("SINK_INITIAL_BACKOFF_MS", 1000))
-        parser.add_argument("--max-backoff-ms", type=int, default=setting("SINK_MAX_BACKOFF_MS", 60_000))
-        parser.add_argument("--request-timeout", type=float, default=setting("SINK_REQUEST_TIMEOUT_SECONDS", 10),
+        parser.add_argument("--initial-backoff-ms", type=int, default=settings.SINK_INITIAL_BACKOFF_MS)
+        parser.add_argument("--max-backoff-ms", type=int, default=settings.SINK_MAX_BACKOFF_MS)
+        parser.add_argument("--request-timeout", type=float, default=settings.SINK_REQUEST_TIMEOUT_SECONDS,
                             help="seconds per delivery attempt")
-        parser.add_argument("--batch-size", type=int, default=setting("SINK_BATCH_SIZE", 10))
+        parser.add_argument("--batch-size", type=int, default=settings.SINK_BATCH_SIZE)
         parser.add_argument("--metrics-port", type=int, default=9465, help="Prometheus /metrics port (0 = off)")
         parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
 
@@ -56,7 +53,7 @@ class Command(BaseCommand):
                                    ack_wait=max(30.0, timeout * 3))
         worker_options = WorkerOptions(
             consumer=consumer, allow_private=settings.ALLOW_PRIVATE_TARGETS, config_bucket=settings.CONFIG_BUCKET,
-            stats_bucket=setting("STATS_BUCKET", "gf-ai-stats"), replicas=settings.STREAM_REPLICAS,
+            stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
             stream_limits=stream_limits(), shutdown_grace=timeout + 5)
         # Until the worker's own handler is installed (after connecting) nothing is in flight, so a
         # SIGTERM during start-up simply exits cleanly instead of killing the process with -15.
