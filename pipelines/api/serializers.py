@@ -84,6 +84,13 @@ class PipelineSerializer(serializers.ModelSerializer):
         endpoint = attrs.get("agent_endpoint", instance.agent_endpoint if instance else "")
         if enabled and not endpoint:
             raise serializers.ValidationError({"agent_endpoint": "An enabled pipeline needs an agent endpoint."})
+        if (instance is not None and instance.agent_headers and "agent_headers" not in attrs
+                and not same_origin(endpoint, instance.agent_endpoint)):
+            # Keeping the stored headers would hand their secrets to the new server, chosen by
+            # someone who may never have seen them (PATCH with only a new endpoint).
+            raise serializers.ValidationError({"agent_headers": (
+                "the agent endpoint now points to another server: send agent_headers again with their values "
+                "(or {} to drop them); stored secrets are only sent to the server they were entered for")})
         initial = attrs.get("retry_initial_backoff_ms", instance.retry_initial_backoff_ms if instance else 500)
         maximum = attrs.get("retry_max_backoff_ms", instance.retry_max_backoff_ms if instance else 30_000)
         if initial > maximum:
