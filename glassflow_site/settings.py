@@ -123,7 +123,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # reads it synchronously (in a thread). That is expected for static files and not worth a log line.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "default" is per process (dashboard history, fine to lose). Rate-limit counters must be shared
+# by every web process and host, or N processes allow N times the rate: they live in a table of
+# the main database (SQLite or PostgreSQL alike), created by the accounts migrations.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gf_ratelimit_cache",
+                  "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4}},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -146,7 +153,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_RATE_LIMIT},
     # How many reverse proxies append to X-Forwarded-For; rate limits key on the client address.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10) or None,
+    # 0 (not None, which would make DRF trust the client's own X-Forwarded-For) = the TCP peer.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10),
 }
 
 SIMPLE_JWT = {
@@ -155,6 +163,9 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Access tokens carry a digest of the password hash and stop working when it changes;
+    # refresh tokens are blacklisted on a password change (accounts/tokens.py).
+    "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
