@@ -187,6 +187,11 @@ STREAM_MAX_BYTES = env_bytes("STREAM_MAX_BYTES", 1024**3)
 STREAM_REPLICAS = env_int("STREAM_REPLICAS", 1, minimum=1, maximum=5)
 STREAM_DUPLICATE_WINDOW_SECONDS = env_seconds("STREAM_DUPLICATE_WINDOW", 120)
 CONFIG_BUCKET = env_str("CONFIG_BUCKET", "gf-ai-config")
+# Run history (stream gf-ai-runs-{id}, docs/pipeline-worker.md): every batch sent to an agent.
+RUN_HISTORY_ENABLED = env_bool("RUN_HISTORY", True)
+RUN_HISTORY_MAX_AGE_SECONDS = env_seconds("RUN_HISTORY_MAX_AGE", 86400)
+RUN_HISTORY_MAX_BYTES = env_bytes("RUN_HISTORY_MAX_BYTES", STREAM_MAX_BYTES // 4)
+RUN_HISTORY_PREVIEW_BYTES = env_int("RUN_HISTORY_PREVIEW_BYTES", 64 * 1024, minimum=2, maximum=4 * 1024**2)
 CONFIG_RECONCILE_INTERVAL = env_int("CONFIG_RECONCILE_INTERVAL", 5, minimum=1, maximum=3600)
 
 # Outbound targets (agent endpoints, webhooks, Slack): private and loopback addresses
