@@ -13,6 +13,7 @@ from sinks.kinds.base import (
     SinkKind,
     TransportError,
     body_excerpt,
+    clean_max_per_minute,
     is_retryable,
     parse_retry_after,
     send_http,
@@ -44,6 +45,8 @@ SLACK_ERRORS = {
 class SlackKind(SinkKind):
     name = "slack"
     label = "Slack"
+    # Slack documents about one message a second per incoming webhook (short bursts allowed).
+    default_max_per_minute = 60
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
@@ -51,7 +54,7 @@ class SlackKind(SinkKind):
             raise ConfigError({"config": "must be an object with webhook_url"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"webhook_url"}
+        unknown = set(config) - {"webhook_url", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("webhook_url", "")
@@ -64,9 +67,10 @@ class SlackKind(SinkKind):
                 check_url(url, allow_private=allow_private)
             except OutboundTargetError as exc:
                 errors["webhook_url"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, cls.default_max_per_minute)
         if errors:
             raise ConfigError(errors)
-        return {"webhook_url": url}
+        return {"webhook_url": url, "max_per_minute": max_per_minute}
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:

@@ -14,6 +14,7 @@ from sinks.kinds.base import (
     SinkKind,
     TransportError,
     body_excerpt,
+    clean_max_per_minute,
     is_retryable,
     parse_retry_after,
     send_http,
@@ -33,7 +34,7 @@ class WebhookKind(SinkKind):
             raise ConfigError({"config": "must be an object with url, method and headers"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"url", "method", "headers"}
+        unknown = set(config) - {"url", "method", "headers", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("url", "")
@@ -54,9 +55,13 @@ class WebhookKind(SinkKind):
                                       target_changed=changed)
         except ValueError as exc:
             errors["headers"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, None)
         if errors:
             raise ConfigError(errors)
-        return {"url": url, "method": method, "headers": headers}
+        cleaned = {"url": url, "method": method, "headers": headers}
+        if max_per_minute is not None:
+            cleaned["max_per_minute"] = max_per_minute
+        return cleaned
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:
