@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from . import nodes as A
+from .builtin import PREDICATE_SHAPES as PREDICATES
+from .builtin import SIZED as _SIZED_RESULTS
 from .errors import ExprCompileError, ExprRuntimeError, Limits
 from .helpers import call_func, helper_namespace
 from .loops import INLINE_PREDICATES, loop_source
-from .parser import PREDICATES
 from .positions import locate, place_marks
 from .regex import compile_regex, literal_alternation
 from .typesys import INT, MONTH, WEEKDAY, Function
@@ -24,9 +25,6 @@ _BINARY_HELPERS = {
     "contains": "_contains", "startsWith": "_starts", "endsWith": "_ends", "matches": "_matches",
     "..": "_range",
 }
-_SIZED_RESULTS = frozenset({"split", "splitAfter", "repeat", "replace", "join", "concat", "flatten", "sort",
-                            "keys", "values", "toPairs", "toJSON", "string", "upper", "lower", "trim",
-                            "fromJSON", "reverse", "uniq", "take", "toBase64", "fromBase64"})
 # Operators whose cost grows with the size of their operands.
 _SIZED_OPERANDS = frozenset({"in", "matches", "contains", "startsWith", "endsWith", "==", "!=", "+", "<", "<=",
                              ">", ">="})
