@@ -10,11 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import arrays
-from .. import builtins as fn
-from ..access import length
-from ..predicates import PREDICATE_FUNCS
-from ..typesys import ANY, ARRAY, BOOL, BYTES, DURATION, FLOAT, GROUPS, INT, LOCATION, MAP, NUMERIC, STRING
+from ..checking.typesys import (
+    ANY,
+    ARRAY,
+    BOOL,
+    BYTES,
+    DURATION,
+    FLOAT,
+    GROUPS,
+    INT,
+    LOCATION,
+    MAP,
+    NUMERIC,
+    STRING,
+)
+from ..runtime import arrays
+from ..runtime import functions as fn
+from ..runtime.access import length
+from ..runtime.predicates import PREDICATE_FUNCS
 from . import validators as v
 
 

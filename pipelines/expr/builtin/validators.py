@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..typesys import (
+from ..checking.typesys import (
     ANY,
     ARRAY,
     BOOL,

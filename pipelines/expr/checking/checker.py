@@ -1,12 +1,12 @@
 """Static checks: resolves names, infers types where they are known and rejects what Go's checker rejects."""
 from __future__ import annotations
 
-from . import nodes as A
-from .builtin import NAMES as BUILTIN_NAMES
-from .builtin import ArgumentError, check_builtin
-from .errors import ExprCompileError
-from .regex import compile_regex
-from .timemethods import SIGNATURES, TOO_MANY_RESULTS
+from ..builtin import NAMES as BUILTIN_NAMES
+from ..builtin import ArgumentError, check_builtin
+from ..errors import ExprCompileError
+from ..runtime.regex import compile_regex
+from ..runtime.timemethods import SIGNATURES, TOO_MANY_RESULTS
+from ..syntax import nodes as A
 from .typesys import (
     ANY,
     ARRAY,

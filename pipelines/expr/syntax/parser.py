@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import copy
 
+from ..builtin import NAMES as BUILTIN_NAMES
+from ..builtin import PREDICATE_SHAPES as PREDICATES
+from ..errors import ExprCompileError, Limits
+from ..runtime.values import go_bytes
 from . import nodes as A
-from .builtin import NAMES as BUILTIN_NAMES
-from .builtin import PREDICATE_SHAPES as PREDICATES
-from .errors import ExprCompileError, Limits
 from .lexer import BRACKET, BYTES, EOF, IDENT, NEGATABLE, NUMBER, OPERATOR, STRING, Token, tokenize
-from .values import go_bytes
 
 UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
 BINARY = {

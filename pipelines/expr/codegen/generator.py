@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import nodes as A
-from .builtin import PREDICATE_SHAPES as PREDICATES
-from .builtin import SIZED as _SIZED_RESULTS
-from .errors import ExprCompileError, ExprRuntimeError, Limits
+from ..builtin import PREDICATE_SHAPES as PREDICATES
+from ..builtin import SIZED as _SIZED_RESULTS
+from ..checking.typesys import INT, MONTH, WEEKDAY, Function
+from ..errors import ExprCompileError, ExprRuntimeError, Limits
+from ..runtime.regex import compile_regex, literal_alternation
+from ..runtime.values import FuncValue
+from ..syntax import nodes as A
 from .helpers import call_func, helper_namespace
 from .loops import INLINE_PREDICATES, loop_source
 from .positions import locate, place_marks
-from .regex import compile_regex, literal_alternation
-from .typesys import INT, MONTH, WEEKDAY, Function
-from .values import FuncValue
 
 _BINARY_HELPERS = {
     "+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod", "**": "_pow", "^": "_pow",

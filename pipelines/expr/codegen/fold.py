@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import nodes as A
-from . import runtime as R
-from .builtin import PURE
-from .errors import ExprCompileError, ExprError
+from ..builtin import PURE
+from ..errors import ExprCompileError, ExprError
+from ..runtime import operators as R
+from ..syntax import nodes as A
 
 _OPS = {"+": R.add, "-": R.sub, "*": R.mul, "/": R.div, "%": R.mod, "**": R.power, "^": R.power,
         "<": R.less, "<=": R.less_eq, ">": R.greater, ">=": R.greater_eq, "==": R.equal, "!=": R.not_equal,

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any
 
-from .errors import ExprRuntimeError, Limits
+from ..errors import ExprRuntimeError, Limits
 from .gofmt import format_value, from_json, to_json
 from .gotime import GoDuration, GoTime, now, parse_date, parse_duration
 from .values import AnyKeyMap, FuncValue, from_bytes, go_bytes, go_type, interface_conversion, wrap_int

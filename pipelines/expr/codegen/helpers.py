@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import access
-from . import runtime as R
-from .builtin import runtime_names
-from .errors import ExprError, ExprRuntimeError
-from .loops import charge, iter_items, not_bool, not_number
-from .regex import matches, matches_compiled
-from .timemethods import call_method, month_string, weekday_string
-from .typesys import Function
-from .values import AnyKeyMap, interface_conversion
+from ..builtin import runtime_names
+from ..checking.typesys import Function
+from ..errors import ExprError, ExprRuntimeError
+from ..runtime import access
+from ..runtime import operators as R
+from ..runtime.iteration import charge, iter_items, not_bool, not_number
+from ..runtime.regex import matches, matches_compiled
+from ..runtime.timemethods import call_method, month_string, weekday_string
+from ..runtime.values import AnyKeyMap, interface_conversion
 
 
 def _eq_int(a: Any, b: Any) -> bool:
