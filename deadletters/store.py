@@ -56,6 +56,8 @@ def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes 
 
 
 async def _get(js: JetStreamContext, stream: str, seq: int):
+    if seq < 1:
+        return None  # sequences start at 1; JetStream would answer "bad request"
     try:
         return await js.get_msg(stream, seq)
     except NotFoundError:
@@ -100,6 +102,8 @@ async def get_entry(js: JetStreamContext, project_id: object, seq: int) -> dict:
 
 async def _delete(js: JetStreamContext, project_id: object, seq: int) -> bool:
     """Delete one entry; False if it was not there (already replayed, discarded or aged out)."""
+    if seq < 1:
+        return False
     try:
         await js.delete_msg(dlq_stream(project_id), seq)
     except NotFoundError:

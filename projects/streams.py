@@ -30,6 +30,15 @@ def output_subject(project_id: object) -> str:
     return f"gf-ai-output.{project_id}.out"
 
 
+def runs_stream(project_id: object) -> str:
+    return f"gf-ai-runs-{project_id}"
+
+
+def runs_subject(project_id: object, run: str = "*") -> str:
+    """Subject of one run's events (``runs.recorder.run_token`` turns a request id into the token)."""
+    return f"gf-ai-runs.{project_id}.{run}"
+
+
 def dlq_stream(project_id: object) -> str:
     return f"gf-ai-dlq-{project_id}"
 
@@ -46,10 +55,14 @@ class StreamLimits:
     max_bytes: int = 1024**3
     replicas: int = 1
     duplicate_window_seconds: int = 120
+    # Run history is a diagnostic record, not data in transit: its own, smaller limits, and the
+    # oldest runs make room for new ones instead of pushing back on the pipeline.
+    runs_max_age_seconds: int = 86400
+    runs_max_bytes: int = 0  # 0: a quarter of max_bytes (JetStream reserves max_bytes per stream)
 
 
 def stream_configs(project_id: object, limits: StreamLimits) -> list[StreamConfig]:
-    """The three streams of a project: raw records, agent outputs, dead letters."""
+    """The streams of a project: raw records, agent outputs, dead letters, run history."""
     common = {
         "retention": RetentionPolicy.LIMITS,
         "storage": StorageType.FILE,
@@ -65,4 +78,7 @@ def stream_configs(project_id: object, limits: StreamLimits) -> list[StreamConfi
         StreamConfig(name=output_stream(project_id), subjects=[output_subject(project_id)], **common),
         StreamConfig(name=dlq_stream(project_id),
                      subjects=[dlq_subject(project_id, stage) for stage in DLQ_STAGES], **common),
+        StreamConfig(name=runs_stream(project_id), subjects=[runs_subject(project_id, ">")],
+                     **{**common, "discard": DiscardPolicy.OLD, "max_age": float(limits.runs_max_age_seconds),
+                        "max_bytes": limits.runs_max_bytes or max(1024**2, limits.max_bytes // 4)}),
     ]

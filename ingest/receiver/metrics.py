@@ -35,6 +35,8 @@ class ReceiverMetrics:
         self.body_bytes = Histogram("glassflow_receiver_body_bytes",
                                     "Request body sizes as received (before decompression), by path",
                                     ["path"], buckets=_SIZE_BUCKETS, registry=self.registry)
+        self.grpc_requests = Counter("glassflow_receiver_grpc_requests", "OTLP/gRPC calls answered, by method and code",
+                                     ["method", "code"], registry=self.registry)
         self.in_flight = Gauge("glassflow_receiver_requests_in_flight",
                                "Ingest requests being handled (OTLP and agent output)", registry=self.registry)
         self.nats_connected = Gauge("glassflow_receiver_nats_connected", "1 while connected to NATS",
@@ -44,6 +46,9 @@ class ReceiverMetrics:
 
     def count_request(self, path: str, status: int) -> None:
         self.requests.labels(path if path in KNOWN_PATHS else "other", str(status)).inc()
+
+    def count_grpc(self, method: str, code) -> None:
+        self.grpc_requests.labels(method, code.name).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -43,6 +43,9 @@ class PipelineConfig:
     signals: tuple[str, ...] = ("logs",)
     request_timeout_ms: int = 10_000
     retry: RetryPolicy = DEFAULT_RETRY
+    max_concurrency: int = 64
+    max_batches_per_minute: int | None = None
+    max_records_per_day: int | None = None
 
     @property
     def active(self) -> bool:
@@ -58,6 +61,13 @@ def _int(section: dict, key: str, default: int, problems: list[str], minimum: in
         problems.append(f"{key} must be an integer of at least {minimum}, not {value!r}")
         return default
     return value
+
+
+def _optional_int(section: dict, key: str, problems: list[str]) -> int | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    return _int(section, key, 1, problems)
 
 
 def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
@@ -129,6 +139,9 @@ def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
         signals=tuple(signal for signal in SIGNALS if signal in signals),
         request_timeout_ms=_int(section, "requestTimeoutMs", 10_000, problems, minimum=100),
         retry=retry,
+        max_concurrency=_int(section, "maxConcurrency", 64, problems),
+        max_batches_per_minute=_optional_int(section, "maxBatchesPerMinute", problems),
+        max_records_per_day=_optional_int(section, "maxRecordsPerDay", problems),
     )
     if problems:
         raise ConfigError(f"pipeline configuration of project {project_id} (version {config.version}) "

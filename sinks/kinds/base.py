@@ -54,9 +54,25 @@ class HttpRequest:
     headers: dict[str, str]
 
 
+MAX_PER_MINUTE_LIMIT = 60_000
+
+
+def clean_max_per_minute(config: dict, errors: dict[str, str], default: int | None) -> int | None:
+    """The optional ``max_per_minute`` key: deliveries a minute to this target; None = no limit."""
+    value = config.get("max_per_minute", default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PER_MINUTE_LIMIT:
+        errors["max_per_minute"] = f"must be a whole number from 1 to {MAX_PER_MINUTE_LIMIT}, or null for no limit"
+        return default
+    return value
+
+
 class SinkKind:
     name: ClassVar[str]
     label: ClassVar[str]
+    # Deliveries a minute when the config sets no max_per_minute (None: unlimited).
+    default_max_per_minute: ClassVar[int | None] = None
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:

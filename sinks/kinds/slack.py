@@ -8,7 +8,7 @@ from typing import Any
 from outbound import Answer, status_text
 from projects.masking import mask_url, restore_value
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 from sinks.slack_message import build_slack_body
 
 # Slack's documented incoming-webhook error bodies, each with what the user should do.
@@ -36,6 +36,8 @@ class SlackKind(HttpSinkKind):
     name = "slack"
     label = "Slack"
     target = "Slack"
+    # Slack documents about one message a second per incoming webhook (short bursts allowed).
+    default_max_per_minute = 60
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
@@ -43,7 +45,7 @@ class SlackKind(HttpSinkKind):
             raise ConfigError({"config": "must be an object with webhook_url"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"webhook_url"}
+        unknown = set(config) - {"webhook_url", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("webhook_url", "")
@@ -56,9 +58,10 @@ class SlackKind(HttpSinkKind):
                 check_url(url, allow_private=allow_private)
             except OutboundTargetError as exc:
                 errors["webhook_url"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, cls.default_max_per_minute)
         if errors:
             raise ConfigError(errors)
-        return {"webhook_url": url}
+        return {"webhook_url": url, "max_per_minute": max_per_minute}
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:

@@ -10,7 +10,7 @@ from outbound import Answer, status_text
 from pipelines.validation import clean_headers
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 
 METHODS = ("POST", "PUT", "PATCH")
 HINTS = {401: ": check the authorization headers in the sink settings",
@@ -30,7 +30,7 @@ class WebhookKind(HttpSinkKind):
             raise ConfigError({"config": "must be an object with url, method and headers"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"url", "method", "headers"}
+        unknown = set(config) - {"url", "method", "headers", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("url", "")
@@ -51,9 +51,13 @@ class WebhookKind(HttpSinkKind):
                                       target_changed=changed)
         except ValueError as exc:
             errors["headers"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, None)
         if errors:
             raise ConfigError(errors)
-        return {"url": url, "method": method, "headers": headers}
+        cleaned = {"url": url, "method": method, "headers": headers}
+        if max_per_minute is not None:
+            cleaned["max_per_minute"] = max_per_minute
+        return cleaned
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:
