@@ -208,6 +208,13 @@ INTERNAL_SERVICE_TOKEN = (env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token"
 INTERNAL_API_ON_PUBLIC = env_bool("INTERNAL_API_ON_PUBLIC", DEBUG)
 INTERNAL_API_PORT = env_int("INTERNAL_API_PORT", 8001, minimum=1, maximum=65535)
 
+# Pipeline editor playground: each "Run on sample" runs in a child process with these hard limits
+# (docs/security.md), at most PLAYGROUND_CONCURRENCY at a time per web process.
+PLAYGROUND_CPU_SECONDS = env_int("PLAYGROUND_CPU_SECONDS", 2, minimum=1, maximum=60)
+PLAYGROUND_MEMORY_BYTES = env_bytes("PLAYGROUND_MEMORY", 256 * 1024**2)
+PLAYGROUND_TIMEOUT_SECONDS = env_int("PLAYGROUND_TIMEOUT", 10, minimum=2, maximum=120)
+PLAYGROUND_CONCURRENCY = env_int("PLAYGROUND_CONCURRENCY", 2, minimum=1, maximum=64)
+
 # Sink worker (manage.py runsink), see docs/sinks.md.
 SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)
 SINK_MAX_ELAPSED_SECONDS = env_seconds("SINK_MAX_ELAPSED", 300)

@@ -78,6 +78,7 @@ class ReceiverApp:
             await stop_grpc_server(self.grpc_server, self.config.grpc_graceful_seconds)
         if self.runtime is not None:
             await self.runtime.stop()
+            self.runtime.metrics.process_exiting()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
