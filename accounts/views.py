@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
@@ -46,6 +47,13 @@ def signup(request):
         else:
             status = 400
     return render(request, "accounts/signup.html", {"form": form}, status=status)
+
+
+def admin_login(request, extra_context=None):
+    """Django admin's login page behind the same rate limit as the product's login."""
+    if request.method == "POST" and form_rate_limited(request):
+        return HttpResponse(RATE_LIMITED, status=429, content_type="text/plain; charset=utf-8")
+    return admin.site.login(request, extra_context)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import admin_login
 from glassflow_site.live import live_tail
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("projects/<uuid:project_id>/sinks/", include("sinks.urls")),
     path("projects/<uuid:project_id>/live/", live_tail, name="live-tail"),
     path("accounts/", include("accounts.urls")),
+    path("admin/login/", admin_login),  # before admin's own route: rate-limited
     path("admin/", admin.site.urls),
     path("api/v1/", include("glassflow_site.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,6 +12,7 @@ OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
 
 BATCH_SIZE_MAX = 1000
 BATCH_WAIT_MAX_MS = 60_000
+MAX_CONCURRENCY_MAX = 10_000
 
 
 def default_signals() -> list[str]:
@@ -42,6 +43,14 @@ class Pipeline(models.Model):
         default=30_000, validators=[MinValueValidator(1), MaxValueValidator(3_600_000)])
     request_timeout_ms = models.PositiveIntegerField(
         default=10_000, validators=[MinValueValidator(100), MaxValueValidator(300_000)])
+    # Upper bound of the adaptive concurrency (batches in flight to the agent per worker); 1 keeps order.
+    max_concurrency = models.PositiveIntegerField(
+        default=64, validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY_MAX)])
+    # Optional cost guards: over them records wait in the stream (nothing is dropped).
+    max_batches_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)])
+    max_records_per_day = models.PositiveBigIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10**12)])
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -42,6 +42,9 @@ def build_config_document(project: Project) -> dict:
             "batchMaxWaitMs": pipeline.batch_max_wait_ms,
             "signals": pipeline.signals,
             "requestTimeoutMs": pipeline.request_timeout_ms,
+            "maxConcurrency": pipeline.max_concurrency,
+            "maxBatchesPerMinute": pipeline.max_batches_per_minute,
+            "maxRecordsPerDay": pipeline.max_records_per_day,
             "retry": {
                 "maxAttempts": pipeline.retry_max_attempts,
                 "maxElapsedSeconds": pipeline.retry_max_elapsed_seconds,

@@ -33,11 +33,16 @@ class PipelineSerializer(serializers.ModelSerializer):
     batch_max_wait_ms = serializers.IntegerField(min_value=1, max_value=60_000, required=False)
     request_timeout_ms = serializers.IntegerField(min_value=100, max_value=300_000, required=False)
     agent_endpoint = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    max_concurrency = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    max_batches_per_minute = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False,
+                                                      allow_null=True)
+    max_records_per_day = serializers.IntegerField(min_value=1, max_value=10**12, required=False, allow_null=True)
 
     class Meta:
         model = Pipeline
         fields = ["enabled", "filter", "transforms", "agent_endpoint", "agent_headers", "batch_size",
-                  "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "updated_at"]
+                  "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "max_concurrency",
+                  "max_batches_per_minute", "max_records_per_day", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def validate_filter(self, value: str) -> str:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import orjson
 from nats.aio.msg import Msg
 
+from outbound import gave_up_reason
 from pipelines.stages.records import CompiledPipeline
-from pipelines.stages.retry import backoff_delay, exhausted_reason, should_give_up
 
 if TYPE_CHECKING:
     from pipelines.worker.runner import PipelineRunner
@@ -32,7 +32,9 @@ NAK = b"-NAK"
 def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, str]:
     headers = dict(compiled.config.agent_headers)
     headers.update({"Content-Type": "application/json", "X-Project-ID": compiled.config.project_id,
-                    "X-Request-ID": request_id})
+                    "X-Request-ID": request_id,
+                    # The agent's own time limit: an SDK agent answers 503 before we give up on it.
+                    "X-Deadline-Ms": str(compiled.config.request_timeout_ms)})
     return headers
 
 
@@ -47,6 +49,7 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     # which is what JSON requires, and transform outputs may be maps with non-string keys.
     body = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS)
     headers = request_headers(compiled, request_id)
+    run = runner.runs.begin(config.project_id, request_id, msgs, records, body)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()
     attempts = 0
@@ -60,7 +63,9 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     try:
         while True:
             attempts += 1
+            sent = time.monotonic()
             attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
@@ -72,11 +77,11 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
             elapsed = time.monotonic() - started
-            delay = backoff_delay(attempts, config.retry, attempt.retry_after)
-            if should_give_up(attempts, elapsed, delay, config.retry):
+            delay = config.retry.delay(attempts, attempt.retry_after)
+            if config.retry.gives_up(attempts, elapsed, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, exhausted_reason(attempt.error, attempts, elapsed), attempts,
-                                   attempt.error, request_id)
+                await _dead_letter(runner, msgs, gave_up_reason("agent endpoint", attempt.error, attempts, elapsed),
+                                   attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)
@@ -86,6 +91,7 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 break
     finally:
         runner.slots.release()
+    run.outcome(outcome)
     seen, dropped = window
     logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
                 config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,

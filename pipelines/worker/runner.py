@@ -37,6 +37,7 @@ from pipelines.worker.delivery import deliver_batch
 from pipelines.worker.pull import PullFeed
 from pipelines.worker.stats import ProjectStats
 from projects.streams import raw_stream, raw_subject
+from runs.recorder import RunHistory, RunHistorySettings
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ class PipelineRunner:
     """One project's consumer in this process; start(), reconfigure() and stop() are driven by the Worker."""
 
     def __init__(self, nc: Client, js: JetStreamContext, compiled: CompiledPipeline, agent: AgentClient,
-                 stats: ProjectStats, *, max_concurrent_batches: int = 4, grace_seconds: float = 10.0):
+                 stats: ProjectStats, *, max_concurrent_batches: int = 4, grace_seconds: float = 10.0,
+                 runs: RunHistory | None = None):
         self.nc = nc
         self.js = js
         self.compiled = compiled
@@ -77,6 +79,7 @@ class PipelineRunner:
         self.stats = stats
         self.counters = stats.counters
         self.grace_seconds = grace_seconds
+        self.runs = runs or RunHistory(nc, RunHistorySettings(enabled=False))  # run history (runs/recorder.py)
         self.dead_letters = DeadLetterWriter(js, self.project_id, nc.max_payload or 1024 * 1024)
         self.slots = asyncio.Semaphore(max_concurrent_batches)
         self.max_concurrent_batches = max_concurrent_batches

@@ -16,11 +16,11 @@ import pytest
 
 from pipelines.worker import Worker
 from projects.natsops import config_bucket, put_config_document
+from tests.deadline import wait_for_async
 from tests.pipelines import test_worker_helpers as helpers
 from tests.pipelines.test_worker_crash import start_worker
 from tests.pipelines.test_worker_helpers import (
     config_document,
-    eventually,
     log_record,
     publish_records,
     worker_settings,
@@ -50,9 +50,9 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
     crashing = start_worker(nats_server.url, "redelivery-a", tmp_path, bucket)
     try:
         await publish_records(nc, project, [log_record(n) for n in range(5)])
-        await eventually(lambda: arrivals, timeout=30, message="the first worker's request reached the agent")
+        await wait_for_async(lambda: arrivals, timeout=30, message="the first worker's request reached the agent")
         # Held for a while first: heartbeats must keep the batch with its worker meanwhile.
-        await eventually(lambda: time.monotonic() - arrivals[0] > 7, timeout=10)
+        await wait_for_async(lambda: time.monotonic() - arrivals[0] > 7, timeout=10)
         assert len(arrivals) == 1, "the batch was redelivered while its worker was alive"
         os.kill(crashing.pid, signal.SIGKILL)
         killed_at = time.monotonic()
@@ -63,7 +63,7 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
     survivor = Worker(worker_settings(nats_server, worker_id="redelivery-b", config_bucket=bucket))
     await survivor.start()
     try:
-        await eventually(lambda: len(arrivals) >= 2, timeout=45, message="the batch redelivered")
+        await wait_for_async(lambda: len(arrivals) >= 2, timeout=45, message="the batch redelivered")
         redelivered_after = arrivals[1] - killed_at
         print(f"redelivered {redelivered_after:.1f} s after the kill")
         assert redelivered_after <= REDELIVERY_DEADLINE_SECONDS
@@ -80,7 +80,7 @@ async def test_the_consumer_ack_wait_does_not_follow_the_request_timeout(nats_se
         for version, timeout_ms in ((1, 2_000), (2, 120_000)):
             await put_config_document(kv, config_document(project, agent.url, version=version,
                                                           requestTimeoutMs=timeout_ms))
-            await eventually(lambda v=version: project in worker.runners and worker.versions.get(project) == v)
+            await wait_for_async(lambda v=version: project in worker.runners and worker.versions.get(project) == v)
             info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
             assert info.config.ack_wait == 5.0
     finally:

@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from glassflow_site import supervision
 from pipelines.worker import Worker
+from tests.deadline import wait_for_async
 from tests.pipelines import test_worker_helpers as helpers
 from tests.pipelines.test_worker_helpers import (
     Agent,
     config_document,
     consumer_settled,
-    eventually,
     log_record,
     make_runner,
     publish_records,
@@ -60,17 +60,17 @@ async def test_the_batch_timer_survives_a_nats_outage_with_a_full_reconnect_buff
     try:
         async with running(runner):
             await publish_records(connection, project, [log_record(n) for n in range(3)])
-            await eventually(lambda: consumer_settled(connection, project), message="acked before the outage")
+            await wait_for_async(lambda: consumer_settled(connection, project), message="acked before the outage")
             serial = runner.feed.serial
             nats_server.kill()
             try:
                 # The timer issues a pull request (and fails to send it) once the old ones expire.
-                await eventually(lambda: runner.feed.serial > serial, timeout=20, message="a pull during the outage")
+                await wait_for_async(lambda: runner.feed.serial > serial, timeout=20, message="a pull during the outage")
             finally:
                 nats_server.start()
-            await eventually(lambda: connection.is_connected, timeout=20, message="reconnected")
+            await wait_for_async(lambda: connection.is_connected, timeout=20, message="reconnected")
             await publish_records(connection, project, [log_record(n) for n in range(3, 6)])
-            await eventually(lambda: {r["attributes"]["n"] for r in agent.delivered()} == set(range(6)), timeout=20,
+            await wait_for_async(lambda: {r["attributes"]["n"] for r in agent.delivered()} == set(range(6)), timeout=20,
                              message="records published after the outage are delivered")
             assert not runner.timer.done()
     finally:
@@ -92,14 +92,14 @@ async def test_the_config_watch_and_the_retry_never_run_two_runners_for_one_proj
         assert runner.compiled.config.agent_endpoint == new.state.url
 
         await publish_records(nc, project, [log_record(n) for n in range(20)])
-        await eventually(lambda: len(new.state.delivered()) == 20, message="all delivered to the new endpoint")
+        await wait_for_async(lambda: len(new.state.delivered()) == 20, message="all delivered to the new endpoint")
         info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
         assert info.num_waiting <= 2, f"{info.num_waiting} pull requests waiting: more than one runner pulls"
         await instance.apply_document(project, {**newer, "version": 3, "pipeline": {**newer["pipeline"],
                                                                                    "enabled": False}})
         await publish_records(nc, project, [log_record(n) for n in range(20, 25)])
         # A leaked runner would still pull (and deliver to the old endpoint).
-        await eventually(lambda: consumer_waiting(nc, project, 0), timeout=10, message="no pull requests left")
+        await wait_for_async(lambda: consumer_waiting(nc, project, 0), timeout=10, message="no pull requests left")
         assert len(new.state.delivered()) == 20
     finally:
         await instance.close()
