@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
@@ -20,6 +21,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pipelines.stages.deadletter import rfc3339
+
+if TYPE_CHECKING:
+    from pipelines.worker.flow import DeliveryGate
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,16 @@ class ProjectStats:
     state: str = "stopped"  # running | stopped | error
     error: str = ""
     published: dict | None = None  # what was last written, to skip unchanged writes
+    flow: DeliveryGate | None = None  # the running pipeline's delivery gate (concurrency, limits)
+
+    def flow_figures(self) -> dict[str, Any]:
+        """Gauges of the delivery gate, flat beside the counters (``throttledSeconds`` is cumulative)."""
+        if self.flow is None:
+            return {}
+        figures = self.flow.figures()
+        return {"concurrencyLimit": figures.limit, "inFlight": figures.in_flight, "waiting": figures.waiting,
+                "rttP50Ms": figures.rtt_p50_ms, "rttP99Ms": figures.rtt_p99_ms,
+                "throttledSeconds": figures.throttled_seconds, "throttledBy": figures.throttled_by}
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -99,7 +113,7 @@ class StatsBook:
             return
         for project_id, stats in list(self.projects.items()):
             # Flat, so the control plane sums the same names over every worker's key.
-            body = {**asdict(stats.counters), "state": stats.state, "error": stats.error,
+            body = {**asdict(stats.counters), **stats.flow_figures(), "state": stats.state, "error": stats.error,
                     "workerId": self.worker_id}
             if body == stats.published:
                 continue
@@ -123,9 +137,29 @@ class StatsCollector(Collector):
                                               labels=["project"]) for name in COUNTER_NAMES}
         running = GaugeMetricFamily("glassflow_pipeline_running", "1 when this worker runs the project's pipeline",
                                     labels=["project"])
+        limit = GaugeMetricFamily("glassflow_pipeline_concurrency_limit",
+                                  "Batches this worker may have in flight to the agent now (adaptive)", labels=["project"])
+        in_flight = GaugeMetricFamily("glassflow_pipeline_in_flight", "Batches in flight to the agent",
+                                      labels=["project"])
+        waiting = GaugeMetricFamily("glassflow_pipeline_waiting_batches",
+                                    "Batches waiting for a concurrency slot, a Retry-After or a limit", labels=["project"])
+        rtt = GaugeMetricFamily("glassflow_pipeline_agent_rtt_seconds",
+                                "Round-trip time of recent successful agent requests", labels=["project", "quantile"])
+        throttled = CounterMetricFamily("glassflow_pipeline_throttled_seconds",
+                                        "Time batches waited for max_batches_per_minute or max_records_per_day",
+                                        labels=["project"])
         for project_id, stats in list(self.book.projects.items()):
             for name in COUNTER_NAMES:
                 families[name].add_metric([project_id], getattr(stats.counters, name))
             running.add_metric([project_id], 1 if stats.state == "running" else 0)
+            if stats.flow is not None:
+                figures = stats.flow.figures()
+                limit.add_metric([project_id], figures.limit)
+                in_flight.add_metric([project_id], figures.in_flight)
+                waiting.add_metric([project_id], figures.waiting)
+                for quantile, value in (("0.5", figures.rtt_p50_ms), ("0.99", figures.rtt_p99_ms)):
+                    if value is not None:
+                        rtt.add_metric([project_id, quantile], value / 1000)
+                throttled.add_metric([project_id], figures.throttled_seconds)
         yield from families.values()
-        yield running
+        yield from (running, limit, in_flight, waiting, rtt, throttled)
