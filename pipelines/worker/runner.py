@@ -100,6 +100,7 @@ class PipelineRunner:
         return min(MAX_HELD, max(4 * self.request_size, self.batcher.size * (2 * self.gate.controller.limit + 2)))
 
     async def start(self) -> None:
+        await self.stats.sync_budget()  # what was sent today before a restart still counts
         await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
         self.feed = PullFeed(self.nc, raw_stream(self.project_id), CONSUMER_NAME, callback=self._on_message,
                              on_lost=self._on_lost)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from nats.js.errors import KeyNotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from pipelines.stages.deadletter import rfc3339
+from pipelines.stages.ratelimit import DailyBudget
 
 if TYPE_CHECKING:
     from pipelines.worker.flow import DeliveryGate
@@ -51,6 +53,13 @@ class ProjectStats:
     error: str = ""
     published: dict | None = None  # what was last written, to skip unchanged writes
     flow: DeliveryGate | None = None  # the running pipeline's delivery gate (concurrency, limits)
+    book: StatsBook | None = None
+    project_id: str = ""
+
+    async def sync_budget(self) -> None:
+        """Share this worker's count against max_records_per_day and learn everyone's (see StatsBook)."""
+        if self.book is not None and self.flow is not None and self.flow.budget is not None:
+            await self.book.sync_budget(self.project_id, self.flow.budget)
 
     def flow_figures(self) -> dict[str, Any]:
         """Gauges of the delivery gate, flat beside the counters (``throttledSeconds`` is cumulative)."""
@@ -64,6 +73,11 @@ class ProjectStats:
 
 def worker_key(project_id: str, worker_id: str) -> str:
     return f"{project_id}.pipeline.{worker_id}"
+
+
+def budget_key(project_id: str) -> str:
+    """One key per pipeline, shared by its workers: ``{"day": "YYYY-MM-DD", "records": n}``."""
+    return f"{project_id}.budget"
 
 
 def safe_worker_id(value: str) -> str:
@@ -85,7 +99,7 @@ class StatsBook:
     async def for_project(self, project_id: str) -> ProjectStats:
         stats = self.projects.get(project_id)
         if stats is None:
-            stats = self.projects[project_id] = ProjectStats(Counters())
+            stats = self.projects[project_id] = ProjectStats(Counters(), book=self, project_id=project_id)
             await self._resume(project_id, stats)
         return stats
 
@@ -107,11 +121,46 @@ class StatsBook:
     def forget(self, project_id: str) -> None:
         self.projects.pop(project_id, None)
 
+    async def sync_budget(self, project_id: str, budget: DailyBudget, now: float | None = None) -> None:
+        """Add what this worker sent against the day's record budget to the shared key, with
+        compare-and-set (every worker of the pipeline adds its own), and learn the total. The key
+        outlives a restart, so a restarted worker does not get a fresh day's budget."""
+        if self.kv is None:
+            return
+        key = budget_key(project_id)
+        budget.used(time.time() if now is None else now)  # rolls over to today
+        day, pending = budget.day, budget.pending
+        try:
+            for _ in range(20):
+                try:
+                    entry = await self.kv.get(key)
+                except KeyNotFoundError:
+                    entry = None
+                try:
+                    current = json.loads(entry.value or b"{}") if entry is not None else {}
+                except ValueError:
+                    current = {}
+                total = current.get("records", 0) if current.get("day") == day else 0
+                total = (total if isinstance(total, int) else 0) + pending
+                payload = json.dumps({"day": day, "records": total}, separators=(",", ":")).encode()
+                try:
+                    if entry is None:
+                        await self.kv.create(key, payload)
+                    else:
+                        await self.kv.update(key, payload, last=entry.revision)
+                except KeyWrongLastSequenceError:
+                    continue  # another worker added its count in between; read again
+                budget.synced_to(day, total, pending)
+                return
+        except Exception:  # noqa: BLE001 -- the local count still limits; retried on the next round
+            logger.warning("could not share the daily record count of project %s", project_id, exc_info=True)
+
     async def publish(self) -> None:
         """Write every project whose counters or state changed since the last write."""
         if self.kv is None:
             return
         for project_id, stats in list(self.projects.items()):
+            await stats.sync_budget()
             # Flat, so the control plane sums the same names over every worker's key.
             body = {**asdict(stats.counters), **stats.flow_figures(), "state": stats.state, "error": stats.error,
                     "workerId": self.worker_id}

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from pipelines.stages import compile_pipeline, parse_pipeline
+from pipelines.worker import PipelineRunner
+from pipelines.worker.agent import AgentClient
+from pipelines.worker.stats import STATS_BUCKET, StatsBook
+from projects.natsops import stats_bucket
 from tests.pipelines import test_worker_helpers as helpers
 from tests.pipelines.test_worker_helpers import (
     config_document,
@@ -112,3 +118,31 @@ async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project
         await eventually(held_back, message="30 acked, 20 held back")
         assert len(agent.delivered()) == 30
         assert await dead_letters(nc, project) == []
+
+
+async def test_the_days_record_count_survives_a_restart_and_is_shared_by_workers(nc, project, agent):
+    kv = await stats_bucket(nc.jetstream(), STATS_BUCKET, 1)
+    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
+
+    def runner_with_book(worker_id: str):
+        async def build():
+            book = StatsBook(worker_id)
+            await book.attach(kv)
+            compiled = compile_pipeline(parse_pipeline(document))
+            return PipelineRunner(nc, nc.jetstream(), compiled, AgentClient(allow_private=True),
+                                  await book.for_project(project))
+        return build
+
+    first = await runner_with_book("worker-a")()
+    async with running(first):
+        await publish_records(nc, project, [log_record(n) for n in range(20)])
+        await eventually(lambda: len(agent.delivered()) == 20, message="20 of the day's 30 delivered")
+        await first.stats.sync_budget()
+    entry = await kv.get(f"{project}.budget")
+    assert json.loads(entry.value)["records"] == 20
+    second = await runner_with_book("worker-b")()  # a restart, or another worker of the same pipeline
+    async with running(second):
+        await publish_records(nc, project, [log_record(n) for n in range(20, 50)])
+        await eventually(lambda: len(agent.delivered()) == 30, message="the rest of the day's budget")
+        await eventually(lambda: second.stats.flow_figures()["throttledBy"] == "records per day")
+        assert len(agent.delivered()) == 30
