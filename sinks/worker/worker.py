@@ -25,6 +25,7 @@ from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import DeliveryContext, new_http_client
 from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class SinkWorker:
         self.options = options
         self.stop = asyncio.Event()
         self.stats = StatsRecorder()
+        self.pacer = Pacer()
         self.client = new_http_client(options.consumer.request_timeout)
         self.context = DeliveryContext(self.client, options.allow_private, options.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
@@ -120,7 +122,7 @@ class SinkWorker:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
-                                        self.stats, self.stop, max_payload=self.nc.max_payload)
+                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer)
                 await consumer.bind()
                 self.consumers[sink_id] = consumer
                 logger.info("%s: consumer started", consumer.label)
