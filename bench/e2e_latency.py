@@ -257,7 +257,7 @@ def main(args: argparse.Namespace) -> int:
             env = {**os.environ, "NATS_URL": server.url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
                    "DEBUG": "0", "GLASSFLOW_VAR_DIR": str(store / "var"), "LOG_LEVEL": "WARNING",
                    "ALLOW_PRIVATE_TARGETS": "1"}
-            for name, command in (("receiver", ["runreceiver", "--host", "127.0.0.1", "--port", str(receiver_port)]),
+            for name, command in (("receiver", ["runreceiver", "--host", "127.0.0.1", "--port", str(receiver_port), "--grpc-port", "0"]),
                                   ("pipeline", ["runpipeline", "--metrics-port", "0", "--worker-id", "bench"])):
                 log = open(store / f"{name}.log", "wb")  # noqa: SIM115  closed with the process
                 processes[name] = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *command], env=env,

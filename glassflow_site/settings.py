@@ -13,13 +13,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from glassflow_site.env import env_bool, env_bytes, env_int, env_list, env_seconds, env_str
+from glassflow_site.env import env_bool, env_bytes, env_int, env_list, env_seconds, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GLASSFLOW_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
+# Outside DEBUG, placeholders such as deploy/systemd/env.example's and short values stop the start.
+SECRET_KEY = env_str("SECRET_KEY") if DEBUG else env_secret("SECRET_KEY", minimum_length=32)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (generate one with "
@@ -141,6 +142,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
+# Quotas (docs/security.md): projects an account may own, live tails a user may hold open at once.
+PROJECTS_PER_ACCOUNT = env_int("PROJECTS_PER_ACCOUNT", 10, minimum=1, maximum=100_000)
+LIVE_TAILS_PER_USER = env_int("LIVE_TAILS_PER_USER", 3, minimum=1, maximum=100)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -183,18 +187,40 @@ NATS_SERVERS = [url.strip() for url in NATS_URL.split(",") if url.strip()]
 NATS_CONNECT_TIMEOUT = env_int("NATS_CONNECT_TIMEOUT", 2, minimum=1, maximum=60)
 STREAM_MAX_AGE_SECONDS = env_seconds("STREAM_MAX_AGE", 7 * 86400)
 STREAM_MAX_BYTES = env_bytes("STREAM_MAX_BYTES", 1024**3)
+# Outputs and dead letters may be smaller than raw records; 0 (the default) = STREAM_MAX_BYTES.
+# One project reserves raw + output + dlq + RUN_HISTORY_MAX_BYTES (docs/security.md, "Limits").
+STREAM_OUTPUT_MAX_BYTES = env_bytes("STREAM_OUTPUT_MAX_BYTES", 0)
+STREAM_DLQ_MAX_BYTES = env_bytes("STREAM_DLQ_MAX_BYTES", 0)
 STREAM_REPLICAS = env_int("STREAM_REPLICAS", 1, minimum=1, maximum=5)
 STREAM_DUPLICATE_WINDOW_SECONDS = env_seconds("STREAM_DUPLICATE_WINDOW", 120)
 CONFIG_BUCKET = env_str("CONFIG_BUCKET", "gf-ai-config")
+# Run history (stream gf-ai-runs-{id}, docs/pipeline-worker.md): every batch sent to an agent.
+RUN_HISTORY_ENABLED = env_bool("RUN_HISTORY", True)
+RUN_HISTORY_MAX_AGE_SECONDS = env_seconds("RUN_HISTORY_MAX_AGE", 86400)
+RUN_HISTORY_MAX_BYTES = env_bytes("RUN_HISTORY_MAX_BYTES", STREAM_MAX_BYTES // 4)
+RUN_HISTORY_PREVIEW_BYTES = env_int("RUN_HISTORY_PREVIEW_BYTES", 64 * 1024, minimum=2, maximum=4 * 1024**2)
 CONFIG_RECONCILE_INTERVAL = env_int("CONFIG_RECONCILE_INTERVAL", 5, minimum=1, maximum=3600)
 
 # Outbound targets (agent endpoints, webhooks, Slack): private and loopback addresses
 # are refused unless this is on. It follows DEBUG so local development can use them.
 ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", DEBUG)
 
-# Bearer token for the /internal/v1/ endpoints used by services outside NATS. Unset in
-# production disables them; development gets a fixed token so the walkthrough works.
-INTERNAL_SERVICE_TOKEN = env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token" if DEBUG else None)
+# Bearer token for the /internal/v1/ endpoints used by services outside NATS (their answers hold
+# every tenant's unmasked secrets). Unset in production disables them; development gets a fixed
+# token so the walkthrough works. Outside DEBUG a placeholder or short token stops the start.
+INTERNAL_SERVICE_TOKEN = (env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token") if DEBUG
+                          else env_secret("INTERNAL_SERVICE_TOKEN", minimum_length=32))
+# Whether the public web app answers /internal/ at all. Off in production: run the internal
+# listener instead (`manage.py runinternal`, loopback only). make run (DEBUG) keeps it on.
+INTERNAL_API_ON_PUBLIC = env_bool("INTERNAL_API_ON_PUBLIC", DEBUG)
+INTERNAL_API_PORT = env_int("INTERNAL_API_PORT", 8001, minimum=1, maximum=65535)
+
+# Pipeline editor playground: each "Run on sample" runs in a child process with these hard limits
+# (docs/security.md), at most PLAYGROUND_CONCURRENCY at a time per web process.
+PLAYGROUND_CPU_SECONDS = env_int("PLAYGROUND_CPU_SECONDS", 2, minimum=1, maximum=60)
+PLAYGROUND_MEMORY_BYTES = env_bytes("PLAYGROUND_MEMORY", 256 * 1024**2)
+PLAYGROUND_TIMEOUT_SECONDS = env_int("PLAYGROUND_TIMEOUT", 10, minimum=2, maximum=120)
+PLAYGROUND_CONCURRENCY = env_int("PLAYGROUND_CONCURRENCY", 2, minimum=1, maximum=64)
 
 # Sink worker (manage.py runsink), see docs/sinks.md.
 SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import orjson
 from nats.aio.msg import Msg
 
+from outbound import gave_up_reason
 from pipelines.stages.concurrency import Signal
 from pipelines.stages.records import CompiledPipeline
-from pipelines.stages.retry import backoff_delay, exhausted_reason, should_give_up
 from pipelines.worker.flow import signal_for
 
 if TYPE_CHECKING:
@@ -34,7 +34,9 @@ NAK = b"-NAK"
 def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, str]:
     headers = dict(compiled.config.agent_headers)
     headers.update({"Content-Type": "application/json", "X-Project-ID": compiled.config.project_id,
-                    "X-Request-ID": request_id})
+                    "X-Request-ID": request_id,
+                    # The agent's own time limit: an SDK agent answers 503 before we give up on it.
+                    "X-Deadline-Ms": str(compiled.config.request_timeout_ms)})
     return headers
 
 
@@ -49,6 +51,7 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     # which is what JSON requires, and transform outputs may be maps with non-string keys.
     body = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS)
     headers = request_headers(compiled, request_id)
+    run = runner.runs.begin(config.project_id, request_id, msgs, records, body)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()
     attempts = 0
@@ -68,12 +71,14 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 outcome = "released"  # shutting down: let another worker take the batch now
                 await runner.settle(msgs, NAK)
                 break
+            sent = time.monotonic()
             try:
                 attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
             except BaseException:
                 gate.finish(ticket, Signal.ERROR)
                 raise
-            signal = signal_for(attempt.ok, attempt.status, _timed_out(attempt))
+            run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
+            signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
             gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
             if attempt.ok:
                 counters.batches_sent += 1
@@ -86,11 +91,11 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
             elapsed = time.monotonic() - started
-            delay = backoff_delay(attempts, config.retry, attempt.retry_after)
-            if should_give_up(attempts, elapsed, delay, config.retry):
+            delay = config.retry.delay(attempts, attempt.retry_after)
+            if config.retry.gives_up(attempts, elapsed, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, exhausted_reason(attempt.error, attempts, elapsed), attempts,
-                                   attempt.error, request_id)
+                await _dead_letter(runner, msgs, gave_up_reason("agent endpoint", attempt.error, attempts, elapsed),
+                                   attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)
@@ -101,19 +106,11 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     finally:
         if ordered:
             runner.order_lock.release()
+    run.outcome(outcome)
     seen, dropped = window
     logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
                 config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
                 outcome, attempts, (time.monotonic() - started) * 1000)
-
-
-def _timed_out(attempt) -> bool:
-    """Whether the attempt ended without a complete answer in time (the agent may be overloaded)."""
-    answer = getattr(attempt, "answer", attempt)  # the outbound core's Answer when there is one
-    flag = getattr(answer, "timed_out", None)
-    if flag is not None:
-        return bool(flag)
-    return attempt.status is None and " within " in attempt.error
 
 
 async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:

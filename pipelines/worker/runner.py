@@ -29,6 +29,7 @@ from pipelines.worker.flow import DeliveryGate
 from pipelines.worker.pull import PullFeed
 from pipelines.worker.stats import ProjectStats
 from projects.streams import raw_stream, raw_subject
+from runs.recorder import RunHistory, RunHistorySettings
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class PipelineRunner:
     """One project's consumer in this process; start(), reconfigure() and stop() are driven by the Worker."""
 
     def __init__(self, nc: Client, js: JetStreamContext, compiled: CompiledPipeline, agent: AgentClient,
-                 stats: ProjectStats, *, grace_seconds: float = 10.0):
+                 stats: ProjectStats, *, grace_seconds: float = 10.0, runs: RunHistory | None = None):
         self.nc = nc
         self.js = js
         self.compiled = compiled
@@ -68,6 +69,7 @@ class PipelineRunner:
         self.stats = stats
         self.counters = stats.counters
         self.grace_seconds = grace_seconds
+        self.runs = runs or RunHistory(nc, RunHistorySettings(enabled=False))  # run history (runs/recorder.py)
         self.dead_letters = DeadLetterWriter(js, self.project_id, nc.max_payload or 1024 * 1024)
         config = compiled.config
         self.gate = DeliveryGate(config.max_concurrency, max_batches_per_minute=config.max_batches_per_minute,

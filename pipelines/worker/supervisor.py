@@ -27,6 +27,7 @@ from pipelines.worker.runner import PipelineRunner
 from pipelines.worker.stats import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
 from projects.natsops import config_bucket, ensure_streams, stats_bucket
 from projects.streams import StreamLimits
+from runs.recorder import RunHistory, RunHistorySettings
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class WorkerSettings:
     stats_bucket: str = STATS_BUCKET
     replicas: int = 1
     stream_limits: StreamLimits = field(default_factory=StreamLimits)
+    run_history: RunHistorySettings = field(default_factory=RunHistorySettings)
     allow_private_targets: bool = False
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     metrics_port: int = 0
@@ -65,6 +67,7 @@ class Worker:
         self.nc = None
         self.js = None
         self.agent: AgentClient | None = None
+        self.runs: RunHistory | None = None
         self.metrics_server = None
         self._tasks: list[asyncio.Task] = []
         self._watcher = None
@@ -80,6 +83,8 @@ class Worker:
                                      skip_subject_validation=True)
         self.js = self.nc.jetstream()
         self.agent = AgentClient(allow_private=s.allow_private_targets)
+        self.runs = RunHistory(self.nc, s.run_history)
+        self.runs.start()
         await self.stats.attach(await stats_bucket(self.js, s.stats_bucket, s.replicas))
         if s.metrics_port:
             registry = CollectorRegistry()
@@ -135,6 +140,8 @@ class Worker:
             self.stats.projects[project_id].state = "stopped"
         self.runners.clear()
         await self.stats.publish()
+        if self.runs:
+            await self.runs.close()
         if self.agent:
             await self.agent.close()
         if self.metrics_server is not None:
@@ -210,7 +217,7 @@ class Worker:
         await ensure_streams(self.js, project_id, self.settings.stream_limits)
         stats = await self.stats.for_project(project_id)
         runner = PipelineRunner(self.nc, self.js, compiled, self.agent, stats,
-                                grace_seconds=self.settings.grace_seconds)
+                                grace_seconds=self.settings.grace_seconds, runs=self.runs)
         await runner.start()
         self.runners[project_id] = runner
         logger.info("project %s: pipeline started (version %d, signals %s, batch %d / %d ms)", project_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -53,7 +54,10 @@ class ProjectListView(generics.ListCreateAPIView):
         return {**super().get_serializer_context(), "roles": _roles(self.request.user)}
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_project(serializer.validated_data["name"], self.request.user)
+        try:
+            serializer.instance = services.create_project(serializer.validated_data["name"], self.request.user)
+        except services.QuotaExceeded as exc:
+            raise PermissionDenied(str(exc), code="quota_exceeded") from None
         serializer.context["roles"] = {serializer.instance.pk: Role.OWNER}
 
 

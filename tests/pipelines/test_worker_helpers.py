@@ -33,6 +33,7 @@ class AgentRequest:
     headers: dict[str, str]
     records: list
     status: int = 0
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -146,20 +147,6 @@ async def publish_records(nc, project_id: str, records: list[dict], signal: str 
         futures = [await js.publish_async(subject, json.dumps(record).encode())
                    for record in records[start:start + 500]]
         await asyncio.gather(*futures)
-
-
-async def eventually(condition: Callable[[], object], timeout: float = 10.0, message: str = ""):
-    """Poll a condition until it holds or the deadline passes (async twin of tests.deadline.wait_for)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout}s: {message or condition}; last value {last!r}")
 
 
 def make_runner(nc, document: dict, *, allow_private: bool = True, **options) -> PipelineRunner:

@@ -15,6 +15,7 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
+from tests.ci import skip_outside_ci
 from tests.deadline import wait_for
 from tests.ui.browser_support import (
     CHROMIUM,
@@ -27,13 +28,18 @@ from tests.ui.browser_support import (
     otlp_logs,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "a-long-e2e-passphrase-42"
 SAMPLE = [{"severityNumber": 17, "severityText": "error", "body": "connection refused"},
           {"severityNumber": 9, "severityText": "info", "body": "request served"}]
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        skip_outside_ci(f"{CHROMIUM} is missing: apt-get install chromium")
 
 
 @pytest.fixture

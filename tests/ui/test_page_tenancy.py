@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
-from tests.factories import Team
+from tests.factories import Team, project_state
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,9 @@ def test_outsider_gets_404_on_every_page_and_action(team, sink):
     for url in read_pages(team, sink):
         assert client.get(url).status_code == 404, url
     for url, data in write_posts(team, sink):
+        before = project_state(team.project.pk)
         assert client.post(url, data).status_code == 404, url
+        assert project_state(team.project.pk) == before, f"an outsider's refused POST {url} changed data"
     pid = team.project.pk
     for url in (reverse("sinks:edit", args=[pid, sink.pk]), reverse("sinks:create", args=[pid, "slack"]),
                 reverse("projects:deadletter", args=[pid, 1]), reverse("live-tail", args=[pid])):
@@ -97,7 +99,9 @@ def test_anonymous_visitor_is_sent_to_login(team, sink):
 def test_viewer_gets_403_on_every_write_and_nothing_changes(team, sink):
     client = client_as(team.viewer)
     for url, data in write_posts(team, sink):
+        before = project_state(team.project.pk)
         assert client.post(url, data).status_code == 403, url
+        assert project_state(team.project.pk) == before, f"a viewer's refused POST {url} changed data"
     team.project.refresh_from_db()
     sink.refresh_from_db()
     assert team.project.name != "taken over"

@@ -16,6 +16,7 @@ from glassflow_site.gctuning import tune_gc_for_records
 from pipelines.worker import Worker, WorkerSettings
 from pipelines.worker.supervisor import WorkerStartError
 from projects.configsync import stream_limits
+from runs.recorder import RunHistorySettings
 
 
 class Command(BaseCommand):
@@ -34,7 +35,10 @@ class Command(BaseCommand):
         worker_settings = WorkerSettings(
             servers=settings.NATS_SERVERS, config_bucket=settings.CONFIG_BUCKET,
             stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
-            stream_limits=stream_limits(), allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
+            stream_limits=stream_limits(),
+            run_history=RunHistorySettings(enabled=settings.RUN_HISTORY_ENABLED,
+                                           preview_bytes=settings.RUN_HISTORY_PREVIEW_BYTES),
+            allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
             metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
             grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
         if options["worker_id"]:

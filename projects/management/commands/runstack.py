@@ -108,7 +108,7 @@ class Command(BaseCommand):
             f"  OpenAPI schema  {base}/api/v1/schema/",
             f"  Django admin    {base}/admin/   (create an operator: .venv/bin/python manage.py createsuperuser)",
         ]
-        if settings.INTERNAL_SERVICE_TOKEN:
+        if settings.INTERNAL_SERVICE_TOKEN and settings.INTERNAL_API_ON_PUBLIC:
             lines.append(f"  internal API    {base}/internal/v1/projects/<id>/config   "
                          f"(Authorization: Bearer {settings.INTERNAL_SERVICE_TOKEN})")
         if any(child.name == "receiver" for child in children):
