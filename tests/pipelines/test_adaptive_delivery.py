@@ -12,12 +12,12 @@ from pipelines.worker import PipelineRunner
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.stats import STATS_BUCKET, StatsBook
 from projects.natsops import stats_bucket
+from tests.deadline import wait_for_async
 from tests.pipelines import test_worker_helpers as helpers
 from tests.pipelines.test_worker_helpers import (
     config_document,
     consumer_settled,
     dead_letters,
-    eventually,
     log_record,
     make_runner,
     publish_records,
@@ -36,9 +36,9 @@ async def test_a_slow_agent_gets_many_batches_in_flight_and_every_record_is_acke
     async with running(make_runner(nc, document)) as runner:
         await publish_records(nc, project, [log_record(n) for n in range(records)])
         started = time.monotonic()
-        await eventually(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
+        await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
         elapsed = time.monotonic() - started
-        await eventually(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
     # 60 batches of 300 ms: four at a time (the old fixed limit) would take 4.5 s.
     assert agent.peak >= 16, f"at most {agent.peak} batches were in flight at once"
     assert elapsed < 4.5
@@ -60,8 +60,8 @@ async def test_an_agent_that_refuses_above_its_capacity_gets_everything_without_
     records = 400
     async with running(make_runner(nc, document)) as runner:
         await publish_records(nc, project, [log_record(n) for n in range(records)])
-        await eventually(lambda: len(agent.delivered()) >= records, timeout=40, message="every record delivered")
-        await eventually(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=40, message="every record delivered")
+        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
         limit = runner.gate.controller.limit
     assert runner.counters.dlq == 0 and await dead_letters(nc, project) == []
     assert sorted(record["attributes"]["n"] for record in agent.delivered()) == list(range(records))
@@ -79,7 +79,7 @@ async def test_max_concurrency_one_keeps_strict_order_even_through_retries(nc, p
     records = 100
     async with running(make_runner(nc, document)):
         await publish_records(nc, project, [log_record(n) for n in range(records)])
-        await eventually(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
+        await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
     assert [record["attributes"]["n"] for record in agent.delivered()] == list(range(records))
     assert agent.peak == 1
     assert len(agent.answered(503)) > 0
@@ -91,10 +91,10 @@ async def test_max_batches_per_minute_spaces_batches_and_drops_nothing(nc, proje
     agent.script = lambda index, request: (arrivals.append(time.monotonic()), (200, {}, 0.0))[1]
     async with running(make_runner(nc, document)) as runner:
         await publish_records(nc, project, [log_record(n) for n in range(60)])
-        await eventually(lambda: runner.stats.flow_figures()["throttledBy"] == "batches per minute",
+        await wait_for_async(lambda: runner.stats.flow_figures()["throttledBy"] == "batches per minute",
                          message="the gate reports the limit")
-        await eventually(lambda: len(agent.delivered()) >= 60, timeout=15, message="every record delivered")
-        await eventually(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: len(agent.delivered()) >= 60, timeout=15, message="every record delivered")
+        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
         figures = runner.stats.flow_figures()
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert len(arrivals) == 6 and min(gaps) >= 0.2  # 240 a minute: one every 0.25 s
@@ -106,8 +106,8 @@ async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project
     document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
     async with running(make_runner(nc, document)) as runner:
         await publish_records(nc, project, [log_record(n) for n in range(50)])
-        await eventually(lambda: len(agent.delivered()) >= 30, message="the day's budget delivered")
-        await eventually(lambda: runner.stats.flow_figures()["throttledBy"] == "records per day")
+        await wait_for_async(lambda: len(agent.delivered()) >= 30, message="the day's budget delivered")
+        await wait_for_async(lambda: runner.stats.flow_figures()["throttledBy"] == "records per day")
         js = nc.jetstream()
 
         async def held_back() -> bool:
@@ -115,7 +115,7 @@ async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project
             return info.ack_floor.stream_seq == 30 and info.num_ack_pending + info.num_pending == 20
 
         # The rest waits unacked in the stream: neither dropped nor dead-lettered.
-        await eventually(held_back, message="30 acked, 20 held back")
+        await wait_for_async(held_back, message="30 acked, 20 held back")
         assert len(agent.delivered()) == 30
         assert await dead_letters(nc, project) == []
 
@@ -136,13 +136,13 @@ async def test_the_days_record_count_survives_a_restart_and_is_shared_by_workers
     first = await runner_with_book("worker-a")()
     async with running(first):
         await publish_records(nc, project, [log_record(n) for n in range(20)])
-        await eventually(lambda: len(agent.delivered()) == 20, message="20 of the day's 30 delivered")
+        await wait_for_async(lambda: len(agent.delivered()) == 20, message="20 of the day's 30 delivered")
         await first.stats.sync_budget()
     entry = await kv.get(f"{project}.budget")
     assert json.loads(entry.value)["records"] == 20
     second = await runner_with_book("worker-b")()  # a restart, or another worker of the same pipeline
     async with running(second):
         await publish_records(nc, project, [log_record(n) for n in range(20, 50)])
-        await eventually(lambda: len(agent.delivered()) == 30, message="the rest of the day's budget")
-        await eventually(lambda: second.stats.flow_figures()["throttledBy"] == "records per day")
+        await wait_for_async(lambda: len(agent.delivered()) == 30, message="the rest of the day's budget")
+        await wait_for_async(lambda: second.stats.flow_figures()["throttledBy"] == "records per day")
         assert len(agent.delivered()) == 30
