@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -40,12 +41,31 @@ class Counters:
     dlq: int = 0
 
 
+SAMPLE_CHARS = 2000  # of the raw record shown beside the latest filter/transform error
+
+
 @dataclass
 class ProjectStats:
     counters: Counters
     state: str = "stopped"  # running | stopped | error
     error: str = ""
     published: dict | None = None  # what was last written, to skip unchanged writes
+    # (kind, message, raw record bytes, epoch seconds) of the latest filter or transform error:
+    # kept as references on the per-record path, turned into text only when published.
+    last_record_error: tuple[str, str, bytes, float] | None = None
+
+    def note_record_error(self, kind: str, message: str, data: bytes) -> None:
+        self.last_record_error = (kind, message, data, time.time())
+
+    def record_error_document(self) -> dict | None:
+        if self.last_record_error is None:
+            return None
+        kind, message, data, at = self.last_record_error
+        sample = data.decode("utf-8", errors="replace")
+        if len(sample) > SAMPLE_CHARS:
+            sample = sample[:SAMPLE_CHARS] + "…"
+        return {"kind": kind, "message": message, "sample": sample,
+                "at": rfc3339(datetime.fromtimestamp(at, UTC))}
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -101,6 +121,8 @@ class StatsBook:
             # Flat, so the control plane sums the same names over every worker's key.
             body = {**asdict(stats.counters), "state": stats.state, "error": stats.error,
                     "workerId": self.worker_id}
+            if stats.last_record_error is not None:
+                body["lastRecordError"] = stats.record_error_document()
             if body == stats.published:
                 continue
             document = dict(body, updatedAt=rfc3339(datetime.now(UTC)))
