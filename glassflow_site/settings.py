@@ -142,6 +142,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
+# Quotas (docs/security.md): projects an account may own, live tails a user may hold open at once.
+PROJECTS_PER_ACCOUNT = env_int("PROJECTS_PER_ACCOUNT", 10, minimum=1, maximum=100_000)
+LIVE_TAILS_PER_USER = env_int("LIVE_TAILS_PER_USER", 3, minimum=1, maximum=100)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -184,6 +187,10 @@ NATS_SERVERS = [url.strip() for url in NATS_URL.split(",") if url.strip()]
 NATS_CONNECT_TIMEOUT = env_int("NATS_CONNECT_TIMEOUT", 2, minimum=1, maximum=60)
 STREAM_MAX_AGE_SECONDS = env_seconds("STREAM_MAX_AGE", 7 * 86400)
 STREAM_MAX_BYTES = env_bytes("STREAM_MAX_BYTES", 1024**3)
+# Outputs and dead letters may be smaller than raw records; 0 (the default) = STREAM_MAX_BYTES.
+# One project reserves raw + output + dlq + RUN_HISTORY_MAX_BYTES (docs/security.md, "Limits").
+STREAM_OUTPUT_MAX_BYTES = env_bytes("STREAM_OUTPUT_MAX_BYTES", 0)
+STREAM_DLQ_MAX_BYTES = env_bytes("STREAM_DLQ_MAX_BYTES", 0)
 STREAM_REPLICAS = env_int("STREAM_REPLICAS", 1, minimum=1, maximum=5)
 STREAM_DUPLICATE_WINDOW_SECONDS = env_seconds("STREAM_DUPLICATE_WINDOW", 120)
 CONFIG_BUCKET = env_str("CONFIG_BUCKET", "gf-ai-config")
@@ -207,6 +214,13 @@ INTERNAL_SERVICE_TOKEN = (env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token"
 # listener instead (`manage.py runinternal`, loopback only). make run (DEBUG) keeps it on.
 INTERNAL_API_ON_PUBLIC = env_bool("INTERNAL_API_ON_PUBLIC", DEBUG)
 INTERNAL_API_PORT = env_int("INTERNAL_API_PORT", 8001, minimum=1, maximum=65535)
+
+# Pipeline editor playground: each "Run on sample" runs in a child process with these hard limits
+# (docs/security.md), at most PLAYGROUND_CONCURRENCY at a time per web process.
+PLAYGROUND_CPU_SECONDS = env_int("PLAYGROUND_CPU_SECONDS", 2, minimum=1, maximum=60)
+PLAYGROUND_MEMORY_BYTES = env_bytes("PLAYGROUND_MEMORY", 256 * 1024**2)
+PLAYGROUND_TIMEOUT_SECONDS = env_int("PLAYGROUND_TIMEOUT", 10, minimum=2, maximum=120)
+PLAYGROUND_CONCURRENCY = env_int("PLAYGROUND_CONCURRENCY", 2, minimum=1, maximum=64)
 
 # Sink worker (manage.py runsink), see docs/sinks.md.
 SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)

@@ -35,7 +35,8 @@ def stream_limits() -> StreamLimits:
                         replicas=settings.STREAM_REPLICAS,
                         duplicate_window_seconds=settings.STREAM_DUPLICATE_WINDOW_SECONDS,
                         runs_max_age_seconds=settings.RUN_HISTORY_MAX_AGE_SECONDS,
-                        runs_max_bytes=settings.RUN_HISTORY_MAX_BYTES)
+                        runs_max_bytes=settings.RUN_HISTORY_MAX_BYTES,
+                        output_max_bytes=settings.STREAM_OUTPUT_MAX_BYTES, dlq_max_bytes=settings.STREAM_DLQ_MAX_BYTES)
 
 
 def config_changed(project: Project) -> None:

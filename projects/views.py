@@ -30,8 +30,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            project = services.create_project(form.cleaned_data["name"], request.user)
-            return redirect_to(request, reverse("projects:detail", args=[project.pk]))
+            try:
+                project = services.create_project(form.cleaned_data["name"], request.user)
+            except services.QuotaExceeded as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect_to(request, reverse("projects:detail", args=[project.pk]))
         status = 400
     memberships = (Membership.objects.filter(user=request.user).select_related("project")
                    .order_by("project__name", "project__created_at"))

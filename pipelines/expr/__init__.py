@@ -72,7 +72,7 @@ def compile(source: str, *, functions: Mapping[str, Any] | None = None,  # noqa:
         tree = parse(source)
         env_types = None if env is None else {k: type_of_value(v) for k, v in env.items()}
         result_type = check(tree, source, env_types, funcs)
-        tree = fold(tree)
+        tree = fold(tree, source)
         python_source, fn = generate(tree, source, funcs)
     except ExprError:
         raise

@@ -57,7 +57,7 @@ def fetch(obj: Any, key: Any) -> Any:
             return obj.get(key)
         raise ExprRuntimeError(f"reflect.Value.MapIndex: value of type {go_type(key)} is not assignable to "
                                "type string")
-    if t is list:
+    if t is list or t is bytes:
         n = len(obj)
         idx = to_index(key, n)
         if 0 <= idx < n:
@@ -102,6 +102,8 @@ def format_plain(v: Any) -> str:
 
 def slice_(obj: Any, start: Any, end: Any) -> Any:
     t = type(obj)
+    if t is bytes:
+        return obj[_slice_bounds(obj, start, end)]
     if t is list or t is str:
         raw: Any = obj if t is list or obj.isascii() else go_bytes(obj)
         n = len(raw)
@@ -116,11 +118,19 @@ def slice_(obj: Any, start: Any, end: Any) -> Any:
     raise ExprRuntimeError(f"cannot slice {go_type(obj)}")
 
 
+def _slice_bounds(obj: Any, start: Any, end: Any) -> slice:
+    n = len(obj)
+    a = 0 if start is None else to_index(start, n)
+    b = n if end is None else to_index(end, n)
+    b = min(max(b, 0), n)
+    return slice(min(max(a, 0), b), b)
+
+
 def length(v: Any) -> int:
     t = type(v)
     if t is str:
         # Go's expr counts runes for len() but slices strings by byte offset.
         return len(v)
-    if t is list or t is dict or t is AnyKeyMap:
+    if t is list or t is dict or t is AnyKeyMap or t is bytes:
         return len(v)
     raise ExprRuntimeError(f"invalid argument for len (type {go_type(v)})")

@@ -8,6 +8,7 @@ from typing import Any
 from .access import UnhashableKey, fetch
 from .errors import ExprRuntimeError, Limits
 from .gofmt import format_value
+from .gotime import GoDuration
 from .runtime import equal, less
 from .values import AnyKeyMap, go_type
 
@@ -30,7 +31,8 @@ def _min_max(name: str, better: Callable[[Any, Any], bool], args: tuple) -> Any:
                     raise ExprRuntimeError(f"invalid argument for {name} (type {go_type(elem)})")
                 if val is None or better(val, elem):
                     val = elem
-        elif t is int or t is float:
+        elif t is int or t is float or t is GoDuration:
+            # A time.Duration is an int64 kind, which Go's reflection accepts at the top level.
             if val is None or better(val, arg):
                 val = arg
         else:
@@ -51,12 +53,12 @@ def b_min(*args: Any) -> Any:
 def _numbers(name: str, args: tuple, out: list[float]) -> None:
     for arg in args:
         t = type(arg)
-        if arg is None:
-            continue
         if t is list:
             _numbers(name, tuple(arg), out)
         elif t is int or t is float:
             out.append(float(arg))
+        elif t is GoDuration:
+            out.append(float(arg.ns))
         else:
             raise ExprRuntimeError(f"invalid argument for {name} (type {go_type(arg)})")
 

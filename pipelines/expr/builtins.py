@@ -32,6 +32,7 @@ from .errors import ExprRuntimeError, Limits
 from .gofmt import format_value, from_json, to_json
 from .gotime import GoDuration, GoTime, now, parse_date, parse_duration
 from .values import AnyKeyMap, FuncValue, from_bytes, go_bytes, go_type, interface_conversion, wrap_int
+from .zones import GoLocation, load_location
 
 
 def _str(v: Any) -> str:
@@ -50,7 +51,7 @@ def b_type(v: Any) -> str:
     t = type(v)
     if v is None:
         return "nil"
-    return {bool: "bool", int: "int", float: "float", str: "string", list: "array", dict: "map",
+    return {bool: "bool", int: "int", float: "float", str: "string", list: "array", bytes: "array", dict: "map",
             AnyKeyMap: "map", FuncValue: "func", GoTime: "time.Time", GoDuration: "time.Duration"}.get(t, "unknown")
 
 
@@ -59,7 +60,7 @@ def b_abs(v: Any) -> Any:
     if t is int:
         return wrap_int(abs(v))
     if t is float:
-        return abs(v)
+        return -v if v < 0 else v  # Go's abs keeps -0.0 (it only negates values below zero)
     raise ExprRuntimeError(f"invalid argument for abs (type {go_type(v)})")
 
 
@@ -297,6 +298,8 @@ def b_from_base64(s: Any) -> str:
 
 
 def b_now(*args: Any) -> GoTime:
+    if len(args) == 1 and type(args[0]) is GoLocation:
+        return GoTime.in_location(now().epoch_ns, args[0])
     if args:
         raise ExprRuntimeError(f"invalid number of arguments (expected 0, got {len(args)})")
     return now()
@@ -306,10 +309,20 @@ def b_duration(s: Any) -> GoDuration:
     return parse_duration(_str(s))
 
 
-def b_date(s: Any, layout: Any = None, tz: Any = None) -> GoTime:
-    if tz is not None and _str(tz) not in ("UTC", "Local", ""):
-        raise ExprRuntimeError(f"unknown time zone {tz}")
-    return parse_date(_str(s), None if layout is None else _str(layout))
+def b_date(*args: Any) -> GoTime:
+    loc = None
+    if args and type(args[0]) is GoLocation:
+        loc, args = args[0], args[1:]
+    if not args or len(args) > 3:
+        raise ExprRuntimeError(f"invalid number of arguments (expected at least 1, got {len(args)})")
+    s, layout = _str(args[0]), None if len(args) < 2 else _str(args[1])
+    if len(args) == 3:
+        loc = load_location(_str(args[2]))
+    return parse_date(s, layout, loc)
+
+
+def b_timezone(name: Any) -> GoLocation:
+    return load_location(_str(name))
 
 
 def _bit_args(name: str, x: Any, y: Any) -> tuple[int, int]:
@@ -334,7 +347,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "indexOf": b_index_of, "lastIndexOf": b_last_index_of, "hasPrefix": b_has_prefix,
     "hasSuffix": b_has_suffix, "max": b_max, "min": b_min, "mean": b_mean, "median": b_median,
     "toJSON": b_to_json, "fromJSON": b_from_json, "toBase64": b_to_base64, "fromBase64": b_from_base64,
-    "now": b_now, "duration": b_duration, "date": b_date, "first": b_first, "last": b_last, "get": b_get,
+    "now": b_now, "duration": b_duration, "date": b_date, "timezone": b_timezone, "first": b_first, "last": b_last, "get": b_get,
     "take": b_take, "keys": b_keys, "values": b_values, "toPairs": b_to_pairs, "fromPairs": b_from_pairs,
     "reverse": b_reverse, "uniq": b_uniq, "concat": b_concat, "flatten": b_flatten, "sort": b_sort,
     "bitand": lambda x, y: (lambda a, b: a & b)(*_bit_args("bitand", x, y)),

@@ -15,7 +15,7 @@ from .loops import INLINE_PREDICATES, loop_source
 from .parser import PREDICATES
 from .positions import locate, place_marks
 from .regex import compile_regex, literal_alternation
-from .typesys import FLOAT, INT, Function
+from .typesys import INT, MONTH, WEEKDAY, Function
 from .values import FuncValue
 
 _BINARY_HELPERS = {
@@ -278,6 +278,9 @@ class CodeGen:
 
     def gen_Map(self, node: A.Map) -> str:
         if all(isinstance(k, A.Const) and type(k.value) is str for k, _ in node.pairs):
+            if len({k.value for k, _ in node.pairs}) < len(node.pairs):
+                # Repeated keys: Go keeps the first value, a Python dict display the last.
+                return "_make_map([" + ", ".join(f"({k.value!r}, {self.gen(v)})" for k, v in node.pairs) + "])"
             return "{" + ", ".join(f"{k.value!r}: {self.gen(v)}" for k, v in node.pairs) + "}"
         return "_make_map([" + ", ".join(f"({self.gen(k)}, {self.gen(v)})" for k, v in node.pairs) + "])"
 
@@ -286,14 +289,7 @@ class CodeGen:
         if spec is None:
             # Only reachable in the unchecked arguments of a method call on an unknown value.
             return f"_fail({f'unknown func {node.name}'!r})"
-        args = []
-        for i, arg in enumerate(node.args):
-            code = self.gen(arg)
-            if spec.params is not None:
-                want = spec.param_types[min(i, len(spec.param_types) - 1)]
-                if want == FLOAT and arg.type == INT and not isinstance(arg, (A.Ident, A.Member, A.Chain)):
-                    code = f"float({code})"
-            args.append(code)
+        args = [self.gen(arg) for arg in node.args]
         fn = self.const(call_func(spec, node.name))
         return f"{fn}({', '.join(args)})"
 
@@ -301,6 +297,9 @@ class CodeGen:
         base = self.gen(node.node)
         if node.optional and self.guards:
             base = self.guard(base)
+        if node.node.type in (MONTH, WEEKDAY):
+            # time.Month and time.Weekday are plain ints at run time; their type is static only.
+            return f"{'_month_str' if node.node.type == MONTH else '_weekday_str'}({base})"
         args = ", ".join(self.gen(a) for a in node.args)
         return f"_method({base}, {node.name!r}, [{args}])"
 

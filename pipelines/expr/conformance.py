@@ -91,6 +91,8 @@ def encode(value: Any) -> Any:
         entries = [[encode(k), encode(v)] for k, v in value.items()]
         entries.sort(key=lambda e: json.dumps(e[0], sort_keys=True))
         return {"map_entries": entries}
+    if t is bytes:
+        return {"bytes_hex": value.hex()}
     if t is GoDuration:
         return {"duration_ns": value.ns}
     if t is GoTime:

@@ -1,6 +1,7 @@
 """Go's fmt %v and encoding/json renderings of values, as expr's string(), fn() and toJSON() show them."""
 from __future__ import annotations
 
+import base64
 import json
 import math
 from typing import Any
@@ -73,7 +74,7 @@ def format_value(v: Any) -> str:
         return format_float(v)
     if t is str:
         return v
-    if t is list:
+    if t is list or t is bytes:
         return "[" + " ".join(format_value(x) for x in v) + "]"
     if t is dict or t is AnyKeyMap:
         items = sorted(v.items(), key=lambda kv: _key_order(kv[0]))
@@ -147,6 +148,8 @@ def _encode(v: Any, out: list[str], indent: str) -> None:
         out.append('"' + v.rfc3339nano() + '"')
     elif t is GoDuration:
         out.append(str(v.ns))
+    elif t is bytes:
+        out.append('"' + base64.b64encode(v).decode("ascii") + '"')  # encoding/json's []byte
     else:
         raise ExprRuntimeError(f"json: unsupported type: {go_type(v)}")
 

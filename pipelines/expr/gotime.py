@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 import time as _time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .errors import ExprRuntimeError
+from .zones import UTC, GoLocation, fixed_zone
 
 _NS = 1_000_000_000
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -108,11 +109,34 @@ def _trim_frac(ns: int) -> str:
 
 
 class GoTime:
-    __slots__ = ("epoch_ns", "offset")
+    """A time.Time: an instant (ns since the epoch) shown in a location.
+
+    `offset` is the location's offset at this instant, kept alongside so that formatting needs no
+    zone look-up; `loc` None means UTC when the offset is 0 and a nameless fixed zone otherwise
+    (what time.Parse gives for "+02:00").
+    """
+
+    __slots__ = ("epoch_ns", "offset", "loc")
     go_name = "time.Time"
 
-    def __init__(self, epoch_ns: int, offset: int = 0) -> None:
-        self.epoch_ns, self.offset = epoch_ns, offset
+    def __init__(self, epoch_ns: int, offset: int = 0, loc: GoLocation | None = None) -> None:
+        self.epoch_ns, self.offset, self.loc = epoch_ns, offset, loc
+
+    @classmethod
+    def in_location(cls, epoch_ns: int, loc: GoLocation) -> GoTime:
+        return cls(epoch_ns, loc.lookup(epoch_ns // _NS)[1], loc)
+
+    @property
+    def location(self) -> GoLocation:
+        if self.loc is not None:
+            return self.loc
+        return UTC if self.offset == 0 else fixed_zone("", self.offset)
+
+    @property
+    def abbreviation(self) -> str:
+        if self.loc is None:
+            return "UTC" if self.offset == 0 else ""
+        return self.loc.lookup(self.epoch_ns // _NS)[0]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is GoTime and other.epoch_ns == self.epoch_ns
@@ -135,8 +159,14 @@ class GoTime:
     def __repr__(self) -> str:
         return f"GoTime({self.rfc3339nano()!r})"
 
+    def with_instant(self, epoch_ns: int) -> GoTime:
+        """The same location at another instant (its offset may differ across a DST change)."""
+        if self.loc is None:
+            return GoTime(epoch_ns, self.offset)
+        return GoTime.in_location(epoch_ns, self.loc)
+
     def add(self, d: GoDuration) -> GoTime:
-        return GoTime(self.epoch_ns + d.ns, self.offset)
+        return self.with_instant(self.epoch_ns + d.ns)
 
     def sub(self, other: GoTime) -> GoDuration:
         return GoDuration(self.epoch_ns - other.epoch_ns)
@@ -200,7 +230,7 @@ def format_time(t: GoTime, layout: str) -> str:
         parts.append({
             "January": _MONTHS[dt.month - 1], "Jan": _MONTHS[dt.month - 1][:3],
             "Monday": _DAYS[dt.weekday], "Mon": _DAYS[dt.weekday][:3],
-            "MST": "UTC" if t.offset == 0 else _zone(t.offset, False, False),
+            "MST": t.abbreviation or _zone(t.offset, False, False),
             "2006": f"{dt.year:04d}", "06": f"{dt.year % 100:02d}", "01": f"{dt.month:02d}", "1": str(dt.month),
             "_2": f"{dt.day:2d}", "02": f"{dt.day:02d}", "2": str(dt.day), "15": f"{dt.hour:02d}",
             "03": f"{(dt.hour % 12) or 12:02d}", "3": str((dt.hour % 12) or 12), "04": f"{dt.minute:02d}",
@@ -236,7 +266,9 @@ _PARSE_RE = {
 }
 
 
-def parse_time(layout: str, value: str, offset: int = 0) -> GoTime:
+def parse_time(layout: str, value: str, loc: GoLocation | None = None) -> GoTime:
+    """time.ParseInLocation (time.Parse when loc is None, which means UTC)."""
+    offset: int | None = None
     pattern = []
     for is_tok, tok in _layout_tokens(layout):
         if not is_tok:
@@ -276,8 +308,19 @@ def parse_time(layout: str, value: str, offset: int = 0) -> GoTime:
     month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     if not (1 <= month <= 12 and 1 <= day <= month_days[month - 1] and hour < 24 and minute < 60 and second < 60):
         raise ExprRuntimeError(f'parsing time "{value}": value out of range')
-    seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset
-    epoch = seconds * _NS + nanos
+    wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    if tz == "Z":
+        return GoTime(wall * _NS + nanos)
+    if offset is None:
+        # No offset in the text: the wall clock is read in loc, with Go's rule for DST gaps.
+        if loc is None or loc is UTC:
+            return GoTime(wall * _NS + nanos, 0, loc)
+        return GoTime.in_location(loc.wall_to_unix(wall) * _NS + nanos, loc)
+    epoch = (wall - offset) * _NS + nanos
+    # An offset that loc has at that instant keeps loc (and its zone name); any other becomes a
+    # nameless fixed zone, as in Go.
+    if loc is not None and loc.lookup(wall - offset)[1] == offset:
+        return GoTime(epoch, offset, loc)
     return GoTime(epoch, offset)
 
 
@@ -285,12 +328,12 @@ _DEFAULT_LAYOUTS = ["2006-01-02", "15:04:05", "2006-01-02 15:04:05", "2006-01-02
                     "02 Jan 06 15:04 MST", "Monday, 02-Jan-06 15:04:05 MST", "Mon, 02 Jan 2006 15:04:05 MST"]
 
 
-def parse_date(value: str, layout: str | None = None) -> GoTime:
+def parse_date(value: str, layout: str | None = None, loc: GoLocation | None = None) -> GoTime:
     if layout is not None:
-        return parse_time(layout, value)
+        return parse_time(layout, value, loc)
     for candidate in _DEFAULT_LAYOUTS:
         try:
-            return parse_time(candidate, value)
+            return parse_time(candidate, value, loc)
         except ExprRuntimeError:
             continue
     raise ExprRuntimeError(f"invalid date {value}")
@@ -322,45 +365,3 @@ def parse_duration(text: str) -> GoDuration:
 
 def now() -> GoTime:
     return GoTime(_time.time_ns(), 0)
-
-
-def time_method(t: Any, name: str, args: list[Any]) -> Any:
-    """The whitelisted methods of time values; anything else is an error, never an attribute lookup."""
-    if type(t) is GoTime:
-        dt = t.local()
-        simple = {"Year": dt.year, "Month": dt.month, "Day": dt.day, "Hour": dt.hour, "Minute": dt.minute,
-                  "Second": dt.second, "Nanosecond": t.nanos, "YearDay": dt.yday,
-                  "Weekday": (dt.weekday + 1) % 7, "Unix": t.epoch_ns // _NS,
-                  "UnixMilli": t.epoch_ns // 1_000_000, "UnixMicro": t.epoch_ns // 1_000, "UnixNano": t.epoch_ns}
-        if name in simple and not args:
-            return simple[name]
-        if name == "Format" and len(args) == 1 and type(args[0]) is str:
-            return format_time(t, args[0])
-        if name == "String" and not args:
-            return format_time(t, "2006-01-02 15:04:05.999999999 -0700 MST")
-        if name == "UTC" and not args:
-            return GoTime(t.epoch_ns, 0)
-        if name in ("Before", "After", "Equal") and len(args) == 1 and type(args[0]) is GoTime:
-            o = args[0].epoch_ns
-            return {"Before": t.epoch_ns < o, "After": t.epoch_ns > o, "Equal": t.epoch_ns == o}[name]
-        if name == "Add" and len(args) == 1 and type(args[0]) in (GoDuration, int):
-            return t.add(args[0] if type(args[0]) is GoDuration else GoDuration(args[0]))
-        if name == "Sub" and len(args) == 1 and type(args[0]) is GoTime:
-            return t.sub(args[0])
-        if name == "IsZero" and not args:
-            return t.epoch_ns == -62135596800 * _NS
-    if type(t) is GoDuration:
-        ns = t.ns
-        simple = {"Hours": ns / (3600 * _NS), "Minutes": ns / (60 * _NS), "Seconds": ns / _NS,
-                  "Milliseconds": int(ns / 1_000_000), "Microseconds": int(ns / 1_000), "Nanoseconds": ns,
-                  "String": t.string()}
-        if name in simple and not args:
-            return simple[name]
-        if name == "Abs" and not args:
-            return GoDuration(abs(ns))
-    raise ExprRuntimeError(f"type {_type_name(t)} has no method {name}")
-
-
-def _type_name(v: Any) -> str:
-    from .values import go_type
-    return go_type(v)

@@ -12,10 +12,10 @@ from . import access
 from . import runtime as R
 from .builtins import BUILTINS
 from .errors import ExprError, ExprRuntimeError
-from .gotime import time_method
 from .loops import charge, iter_items, not_bool, not_number
 from .predicates import PREDICATE_FUNCS
 from .regex import matches, matches_compiled
+from .timemethods import call_method, month_string, weekday_string
 from .typesys import Function
 from .values import AnyKeyMap, interface_conversion
 
@@ -37,6 +37,8 @@ def _in_range(x: Any, lo: int, hi: int) -> bool:
 
 
 def _make_map(pairs: list) -> dict:
+    # Go fills a map literal from its last pair to its first, so the first of repeated keys wins.
+    pairs = pairs[::-1]
     if all(type(k) is str for k, _ in pairs):
         return dict(pairs)
     return AnyKeyMap(pairs)
@@ -63,10 +65,6 @@ def _fail(message: str) -> Any:
     raise ExprRuntimeError(message)
 
 
-def _method(obj: Any, name: str, args: list) -> Any:
-    if obj is None:
-        raise ExprRuntimeError(f"cannot fetch {name} from <nil>")
-    return time_method(obj, name, args)
 
 
 def internal_error(exc: BaseException) -> ExprRuntimeError:
@@ -76,7 +74,8 @@ def internal_error(exc: BaseException) -> ExprRuntimeError:
         return ExprRuntimeError("memory budget exceeded")
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         raise exc
-    return ExprRuntimeError(f"internal error: {type(exc).__name__}: {exc}")
+    # Never the exception's text: it could name the generated code's variables.
+    return ExprRuntimeError(f"internal error ({type(exc).__name__})")
 
 
 def helper_namespace() -> dict[str, Any]:
@@ -90,7 +89,7 @@ def helper_namespace() -> dict[str, Any]:
         "_ends": R.ends_with, "_matches": matches, "_matchc": matches_compiled, "_range": R.make_range,
         "_neg": R.neg, "_pos": R.pos, "_not": R.not_, "_truth": R.truth, "_fetch": access.fetch, "_fetch_opt": access.fetch_opt,
         "_slice": access.slice_, "_eq_int": _eq_int, "_in_range": _in_range, "_make_map": _make_map,
-        "_method": _method, "_fail": _fail, "_iter_items": iter_items, "_charge": charge, "_not_bool": not_bool,
+        "_method": call_method, "_month_str": month_string, "_weekday_str": weekday_string, "_fail": _fail, "_iter_items": iter_items, "_charge": charge, "_not_bool": not_bool,
         "_not_number": not_number, "_ExprError": ExprError, "_internal_error": internal_error,
     }
     for name, fn in BUILTINS.items():

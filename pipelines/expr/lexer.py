@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from .errors import ExprCompileError
 
 IDENT, NUMBER, STRING, OPERATOR, BRACKET, EOF = "Identifier", "Number", "String", "Operator", "Bracket", "EOF"
+BYTES = "Bytes"
 
 WORD_OPERATORS = {"in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if", "else"}
 NEGATABLE = {"in", "matches", "contains", "startsWith", "endsWith"}
@@ -43,6 +44,10 @@ def tokenize(source: str) -> list[Token]:
         if ch in "'\"":
             value, i = _scan_string(source, i)
             tokens.append(Token(STRING, value, start))
+        elif ch in "bB" and source[i + 1:i + 2] in ("'", '"') and i + 1 < n:
+            # b"..." is a []byte literal: byte escapes only, \u and \U are refused as in Go.
+            value, i = _scan_string(source, i + 1, as_bytes=True)
+            tokens.append(Token(BYTES, value, start))
         elif ch == "`":
             end = source.find("`", i + 1)
             if end < 0:
@@ -147,7 +152,7 @@ _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "
                    "\\": "\\", "'": "'", '"': '"'}
 
 
-def _scan_string(source: str, i: int) -> tuple[str, int]:
+def _scan_string(source: str, i: int, as_bytes: bool = False) -> tuple[str, int]:
     quote = source[i]
     start = i
     i += 1
@@ -167,6 +172,8 @@ def _scan_string(source: str, i: int) -> tuple[str, int]:
         if esc in _SIMPLE_ESCAPES:
             out.append(_SIMPLE_ESCAPES[esc])
             i += 2
+        elif esc in ("u", "U") and as_bytes:
+            raise ExprCompileError("unable to unescape string", source, i)
         elif esc in ("x", "u", "U"):
             width = {"x": 2, "u": 4, "U": 8}[esc]
             hex_digits = source[i + 2:i + 2 + width]

@@ -17,7 +17,10 @@ def iter_items(v: Any) -> list:
     if type(v) is list:
         return v
     if v is None:
-        return []
+        # Go's loop set-up asks reflect for the length of nil, which panics.
+        raise ExprRuntimeError("reflect: call of reflect.Value.Len on zero Value")
+    if type(v) is bytes:
+        return list(v)
     if type(v) is str:
         return list(go_bytes(v))
     if type(v) is dict or type(v) is AnyKeyMap:

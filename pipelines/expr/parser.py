@@ -1,9 +1,12 @@
 """Recursive-descent parser producing an ast tree with expr-lang's precedence and associativity."""
 from __future__ import annotations
 
+import copy
+
 from . import nodes as A
 from .errors import ExprCompileError, Limits
-from .lexer import BRACKET, EOF, IDENT, NEGATABLE, NUMBER, OPERATOR, STRING, Token, tokenize
+from .lexer import BRACKET, BYTES, EOF, IDENT, NEGATABLE, NUMBER, OPERATOR, STRING, Token, tokenize
+from .values import go_bytes
 
 UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
 BINARY = {
@@ -14,6 +17,7 @@ BINARY = {
     "**": 100, "^": 100, "??": 500,
 }
 RIGHT_ASSOC = {"**", "^"}
+_ORDERING = {"<", ">", "<=", ">="}
 
 # Argument shape of the predicate builtins: 'e' expression, 'p' predicate; upper case is optional.
 PREDICATES = {
@@ -106,7 +110,7 @@ class Parser:
                 if prev == "??" and op_tok.value != "??":
                     raise self.error(f"Operator ({op_tok.value}) and coalesce expressions (??) cannot be mixed. "
                                      "Wrap either by parentheses.", op_tok)
-                if prec == 20:
+                if op_tok.value in _ORDERING:
                     left = self.comparison(left, op_tok)
                 else:
                     right = self.expression(prec if op_tok.value in RIGHT_ASSOC else prec + 1)
@@ -120,8 +124,17 @@ class Parser:
         return left
 
     def comparison(self, left: A.Node, tok: Token) -> A.Node:
-        right = self.expression(21)
-        return A.Binary(tok.value, left, right, pos=tok.pos)
+        """`a < b <= c` means `a < b && b <= c`, as in Go's parser (b is evaluated twice)."""
+        root: A.Node | None = None
+        while True:
+            right = self.expression(21)
+            cmp = A.Binary(tok.value, left, right, pos=tok.pos)
+            root = cmp if root is None else A.Binary("&&", root, cmp, pos=tok.pos)
+            tok = self.cur
+            if not (tok.kind == OPERATOR and tok.value in _ORDERING):
+                return root
+            self.next()
+            left = copy.deepcopy(right)
 
     def let(self) -> A.Node:
         self.expect(OPERATOR, "let")
@@ -210,6 +223,9 @@ class Parser:
         elif tok.kind == STRING:
             self.next()
             node = A.Const(tok.value, pos=tok.pos)
+        elif tok.kind == BYTES:
+            self.next()
+            node = A.Const(go_bytes(tok.value), pos=tok.pos)
         elif tok.is_(BRACKET, "["):
             node = self.array(tok)
         elif tok.is_(BRACKET, "{"):
@@ -339,7 +355,10 @@ class Parser:
                 if prop.kind != IDENT and not (prop.kind == OPERATOR and _is_identifier(prop.value)):
                     raise self.error("expected name", prop)
                 inner, was_chain = (node.node, True) if isinstance(node, A.Chain) else (node, False)
-                if self.cur.is_(BRACKET, "("):
+                if self.cur.is_(BRACKET, "(") and isinstance(inner, A.Ident) and inner.name == "$env":
+                    # `$env.f(x)` calls the env's function f.
+                    node = A.Call(prop.value, self.arguments([]), pos=prop.pos)
+                elif self.cur.is_(BRACKET, "("):
                     args = self.arguments([])
                     node = A.MethodCall(inner, prop.value, args, optional=optional, pos=prop.pos)
                 else:

@@ -55,11 +55,27 @@ def mul(a: Any, b: Any) -> Any:
         return wrap_int(a * b)
     if (ta is int or ta is float) and (tb is int or tb is float):
         return float(a) * float(b)
-    if ta is GoDuration and tb is int:
-        return GoDuration(wrap_int(a.ns * b))
-    if ta is int and tb is GoDuration:
-        return GoDuration(wrap_int(a * b.ns))
+    if ta is GoDuration or tb is GoDuration:
+        return _mul_duration(a, b)
     raise op_error("*", a, b)
+
+
+def _mul_duration(a: Any, b: Any) -> Any:
+    """Go's Multiply with a time.Duration operand, quirks included.
+
+    Duration × float is a float64; float × Duration converts the float to a Duration first, which
+    truncates it (1.5 * duration("1h") is 1h).
+    """
+    ta, tb = type(a), type(b)
+    if ta is GoDuration and tb is float:
+        return float(a.ns) * b
+    x = a.ns if ta is GoDuration else a
+    y = b.ns if tb is GoDuration else b
+    if type(x) is float:
+        x = int(x) if x == x and abs(x) < 2**63 else -(2**63)
+    if type(x) is not int or type(y) is not int:
+        raise op_error("*", a, b)
+    return GoDuration(wrap_int(x * y))
 
 
 def div(a: Any, b: Any) -> float:

@@ -3,7 +3,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from .typesys import ANY, ARRAY, BOOL, DURATION, FLOAT, INT, MAP, NIL, NUMERIC, STRING, TIME, go_name
+from .typesys import (
+    ANY,
+    ARRAY,
+    BOOL,
+    BYTES,
+    DURATION,
+    FLOAT,
+    GROUPS,
+    INT,
+    LOCATION,
+    MAP,
+    MONTH,
+    NIL,
+    NUMERIC,
+    STRING,
+    TIME,
+    WEEKDAY,
+    go_name,
+)
 
 S, N, F, B, A_, M, X = STRING, INT, FLOAT, BOOL, ARRAY, MAP, ANY
 
@@ -17,13 +35,21 @@ OVERLOADS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "join": [((A_, S), S), ((A_,), S)], "indexOf": [((S, S), N)], "lastIndexOf": [((S, S), N)],
     "hasPrefix": [((S, S), B)], "hasSuffix": [((S, S), B)], "toJSON": [((X,), S)], "fromJSON": [((S,), X)],
     "toBase64": [((S,), S)], "fromBase64": [((S,), S)], "duration": [((S,), DURATION)],
-    "timezone": [((S,), X)], "sort": [((A_, S), A_), ((A_,), A_)], "bitnot": [((N,), N)],
+    "timezone": [((S,), LOCATION)], "sort": [((A_, S), A_), ((A_,), A_)], "bitnot": [((N,), N)],
     **{name: [((N, N), N)] for name in ("bitand", "bitor", "bitxor", "bitnand", "bitshl", "bitshr", "bitushr")},
 }
 
 PREDICATE_RESULTS = {"all": BOOL, "none": BOOL, "any": BOOL, "one": BOOL, "filter": ARRAY, "map": ARRAY,
                      "find": ANY, "findIndex": INT, "findLast": ANY, "findLastIndex": INT, "count": INT,
-                     "sum": ANY, "groupBy": MAP, "sortBy": ARRAY, "reduce": ANY}
+                     "sum": ANY, "groupBy": GROUPS, "sortBy": ARRAY, "reduce": ANY}
+
+
+_BOOL_PREDICATES = {"all", "none", "any", "one", "filter", "count", "find", "findIndex", "findLast",
+                    "findLastIndex"}
+
+
+def _name(t: str) -> str:
+    return "unknown" if t == NIL else go_name(t)
 
 
 def _assignable(t: str, want: str) -> bool:
@@ -58,8 +84,12 @@ def check_builtin(name: str, types: list[str], args: list[Any]) -> tuple[str | N
     """Return (error message or None, index of the offending argument or None, result type)."""
     if name in PREDICATE_RESULTS:
         first = types[0] if types else ANY
-        if first not in (ARRAY, ANY, MAP):
-            return f"builtin {name} takes only array (got {go_name(first)})", 0, ANY
+        if first not in (ARRAY, ANY, BYTES):
+            return f"builtin {name} takes only array (got {_name(first)})", 0, ANY
+        if name in _BOOL_PREDICATES and len(types) > 1 and types[1] not in (BOOL, ANY):
+            return f"predicate should return boolean (got {go_name(types[1])})", 1, ANY
+        if name == "sortBy" and len(types) > 2 and types[2] not in (STRING, ANY):
+            return f"sortBy order argument must be a string (got {go_name(types[2])})", 2, ANY
         if name == "sum" and len(types) == 1:
             return None, None, ANY
         if name in ("map", "filter", "sortBy"):
@@ -74,10 +104,10 @@ def check_builtin(name: str, types: list[str], args: list[Any]) -> tuple[str | N
         if msg:
             return msg, None, ANY
         ok_kinds = {
-            "len": {ARRAY, MAP, STRING, ANY}, "abs": NUMERIC | {ANY}, "ceil": NUMERIC | {ANY},
+            "len": {ARRAY, MAP, GROUPS, BYTES, STRING, ANY}, "abs": NUMERIC | {ANY}, "ceil": NUMERIC | {ANY},
             "floor": NUMERIC | {ANY}, "round": NUMERIC | {ANY}, "int": NUMERIC | {ANY, STRING},
             "float": NUMERIC | {ANY, STRING}, "first": {ARRAY, ANY}, "last": {ARRAY, ANY},
-            "keys": {MAP, ANY}, "values": {MAP, ANY}, "toPairs": {MAP, ANY}, "fromPairs": {ARRAY, ANY},
+            "keys": {MAP, GROUPS, ANY}, "values": {MAP, GROUPS, ANY}, "toPairs": {MAP, GROUPS, ANY}, "fromPairs": {ARRAY, ANY},
             "reverse": {ARRAY, ANY}, "uniq": {ARRAY, ANY}, "flatten": {ARRAY, ANY},
         }[name]
         if t0 not in ok_kinds:
@@ -96,9 +126,10 @@ def check_builtin(name: str, types: list[str], args: list[Any]) -> tuple[str | N
         if not types:
             return f"not enough arguments to call {name}", None, ANY
         for t in types:
-            if t in (ANY, ARRAY):
+            if t in (ANY, ARRAY, BYTES):
                 return None, None, ANY if name in ("max", "min") else FLOAT
-            if t not in NUMERIC:
+            # Go's validator looks at the kind: durations (int64) pass, as do time.Month values.
+            if t not in NUMERIC and t not in (DURATION, MONTH, WEEKDAY):
                 return f"invalid argument for {name} (type {go_name(t)})", None, ANY
         return None, None, types[0] if name in ("max", "min") else FLOAT
     if name == "concat":
@@ -112,8 +143,14 @@ def check_builtin(name: str, types: list[str], args: list[Any]) -> tuple[str | N
         msg = _count(name, types, 2)
         if msg:
             return msg, None, ANY
-        if t0 not in (ARRAY, MAP, ANY, NIL):
-            return f"type {go_name(t0)} does not support indexing", None, ANY
+        if t0 == ANY:
+            return None, None, ANY
+        if t0 in (ARRAY, BYTES) and types[1] not in (INT, ANY):
+            return f"non-integer slice index {_name(types[1])}", 1, ANY
+        if t0 == MAP and types[1] not in (STRING, ANY):
+            return f"cannot use {_name(types[1])} to get an element from {go_name(MAP)}", 1, ANY
+        if t0 not in (ARRAY, MAP, BYTES, GROUPS):
+            return f"type {_name(t0)} does not support indexing", 0, ANY
         return None, None, ANY
     if name == "take":
         msg = _count(name, types, 2)
@@ -125,10 +162,12 @@ def check_builtin(name: str, types: list[str], args: list[Any]) -> tuple[str | N
             return f"cannot take {go_name(types[1])} elements", None, ANY
         return None, None, t0
     if name == "now":
-        if types:
+        if types and types != [LOCATION]:
             return f"invalid number of arguments (expected 0, got {len(types)})", None, ANY
         return None, None, TIME
     if name == "date":
+        if types and types[0] == LOCATION:
+            types = types[1:]
         if not types:
             return "invalid number of arguments (expected at least 1, got 0)", None, ANY
         if len(types) > 3:

@@ -7,14 +7,21 @@ from typing import Any
 
 from .gotime import GoDuration, GoTime
 from .values import AnyKeyMap, FuncValue
+from .zones import GoLocation
 
 ANY, NIL, BOOL, INT, FLOAT, STRING = "any", "nil", "bool", "int", "float", "string"
 ARRAY, MAP, TIME, DURATION, FUNC = "array", "map", "time", "duration", "func"
+# Named Go types with methods of their own: time.Month and time.Weekday are ints at run time
+# but, as in Go, neither numbers nor comparable with int; byte strings b"..." are []uint8.
+MONTH, WEEKDAY, LOCATION, BYTES = "month", "weekday", "location", "bytes"
+GROUPS = "groups"  # groupBy's map[interface {}][]interface {}: any key type
 NUMERIC = {INT, FLOAT}
 
 GO_NAMES = {ANY: "interface {}", NIL: "nil", BOOL: "bool", INT: "int", FLOAT: "float64", STRING: "string",
             ARRAY: "[]interface {}", MAP: "map[string]interface {}", TIME: "time.Time",
-            DURATION: "time.Duration", FUNC: "func"}
+            DURATION: "time.Duration", FUNC: "func", MONTH: "time.Month", WEEKDAY: "time.Weekday",
+            LOCATION: "*time.Location", BYTES: "[]uint8",
+            GROUPS: "map[interface {}][]interface {}"}
 
 
 def go_name(t: str) -> str:
@@ -26,8 +33,8 @@ def type_of_value(v: Any) -> str:
     t = type(v)
     if v is None:
         return ANY
-    return {bool: BOOL, int: INT, float: FLOAT, str: STRING, list: ARRAY, dict: MAP, AnyKeyMap: MAP,
-            GoTime: TIME, GoDuration: DURATION, FuncValue: FUNC}.get(t, ANY)
+    return {bool: BOOL, int: INT, float: FLOAT, str: STRING, list: ARRAY, dict: MAP, AnyKeyMap: GROUPS,
+            GoTime: TIME, GoDuration: DURATION, FuncValue: FUNC, bytes: BYTES, GoLocation: LOCATION}.get(t, ANY)
 
 
 _GO_PARAM = {"int": INT, "float64": FLOAT, "string": STRING, "bool": BOOL, "any": ANY,

@@ -47,6 +47,8 @@ def go_type(value: Any) -> str:
         return "string"
     if t is list:
         return "[]interface {}"
+    if t is bytes:
+        return "[]uint8"
     if t is AnyKeyMap:
         return "map[interface {}][]interface {}"
     if t is dict:
@@ -62,7 +64,7 @@ def kind_name(value: Any) -> str:
     t = type(value)
     if value is None:
         return "invalid"
-    return {bool: "bool", int: "int", float: "float64", str: "string", list: "slice", dict: "map",
+    return {bool: "bool", int: "int", float: "float64", str: "string", list: "slice", bytes: "slice", dict: "map",
             AnyKeyMap: "map", FuncValue: "func"}.get(t, "struct")
 
 

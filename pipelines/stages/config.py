@@ -10,20 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from outbound.retry import RetryPolicy
+
+DEFAULT_RETRY = RetryPolicy(initial_backoff=0.5, max_backoff=30.0, dead_letter_after=300.0, max_attempts=8)
+
 SIGNALS = ("logs", "spans", "metrics")
 OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
 
 
 class ConfigError(ValueError):
     """The pipeline configuration cannot run; the message says what to fix."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    max_elapsed_seconds: float = 300.0
-    initial_backoff_ms: int = 500
-    max_backoff_ms: int = 30_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class PipelineConfig:
     batch_max_wait_ms: int = 1000
     signals: tuple[str, ...] = ("logs",)
     request_timeout_ms: int = 10_000
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = DEFAULT_RETRY
     max_concurrency: int = 64
     max_batches_per_minute: int | None = None
     max_records_per_day: int | None = None
@@ -118,9 +114,9 @@ def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
         retry_section = {}
     retry = RetryPolicy(
         max_attempts=_int(retry_section, "maxAttempts", 8, problems),
-        max_elapsed_seconds=float(_int(retry_section, "maxElapsedSeconds", 300, problems)),
-        initial_backoff_ms=_int(retry_section, "initialBackoffMs", 500, problems),
-        max_backoff_ms=_int(retry_section, "maxBackoffMs", 30_000, problems),
+        dead_letter_after=float(_int(retry_section, "maxElapsedSeconds", 300, problems)),
+        initial_backoff=_int(retry_section, "initialBackoffMs", 500, problems) / 1000,
+        max_backoff=_int(retry_section, "maxBackoffMs", 30_000, problems) / 1000,
     )
     endpoint = section.get("agentEndpoint") or ""
     if not isinstance(endpoint, str):

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import orjson
 from nats.aio.msg import Msg
 
+from outbound import gave_up_reason
 from pipelines.stages.records import CompiledPipeline
-from pipelines.stages.retry import backoff_delay, exhausted_reason, should_give_up
 
 if TYPE_CHECKING:
     from pipelines.worker.runner import PipelineRunner
@@ -77,11 +77,11 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
             elapsed = time.monotonic() - started
-            delay = backoff_delay(attempts, config.retry, attempt.retry_after)
-            if should_give_up(attempts, elapsed, delay, config.retry):
+            delay = config.retry.delay(attempts, attempt.retry_after)
+            if config.retry.gives_up(attempts, elapsed, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, exhausted_reason(attempt.error, attempts, elapsed), attempts,
-                                   attempt.error, request_id)
+                await _dead_letter(runner, msgs, gave_up_reason("agent endpoint", attempt.error, attempts, elapsed),
+                                   attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)

@@ -6,6 +6,13 @@ that consumer and split the records. Messages are held (unacked) from arrival un
 their fate is settled: acked after the agent answered 2xx or after their dead letter
 was stored, nak'ed when the runner stops first. How many are held is bounded, so a
 slow agent slows the pulling instead of filling memory.
+
+The consumer's ack_wait is short (5 s) and does not depend on any setting: every message
+held for longer than a second (waiting in a batch, in flight, between retries, waiting for
+a delivery slot or its dead-letter write) gets a progress heartbeat (+WPI) every second.
+So a worker that crashes has its records redelivered to the others about 5 s later, and
+no request timeout or backoff can outlast ack_wait. The timer and the heartbeat loop are
+supervised (glassflow_site.supervision): if one raises, it is logged, counted, restarted.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import asyncio
 import logging
 import time
 
+import nats.errors
 import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from glassflow_site.supervision import report_failure, supervise
 from pipelines.stages.batching import Batcher
 from pipelines.stages.records import CompiledPipeline, Outcome
 from pipelines.worker.agent import AgentClient
@@ -38,18 +47,20 @@ ACK = b"+ACK"
 NAK = b"-NAK"
 NAK_LATER = b'-NAK {"delay": 5000000000}'
 IN_PROGRESS = b"+WPI"
+ACK_WAIT_SECONDS = 5.0
+# A message held longer than this gets +WPI, and again every HEARTBEAT_SECONDS: the longest
+# silence the server sees is about twice this, well inside ACK_WAIT_SECONDS.
+HEARTBEAT_SECONDS = 1.0
 
 
 def consumer_config(compiled: CompiledPipeline) -> ConsumerConfig:
     """The shared durable consumer; every runner computes the same one from the same config version."""
     config = compiled.config
-    # A held message must outlive the batch wait plus one delivery attempt; longer waits
-    # (backoff, a free delivery slot) send +WPI so the server does not redeliver meanwhile.
-    # Not much longer than that: after a crash, held messages come back after ack_wait.
-    ack_wait = max(10.0, (config.request_timeout_ms + config.batch_max_wait_ms) / 1000 + 5)
+    # Held messages are kept alive by heartbeats, so ack_wait is only how long a crashed
+    # worker's records wait before another worker gets them.
     return ConsumerConfig(
         durable_name=CONSUMER_NAME, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-        ack_wait=ack_wait, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1,
+        ack_wait=ACK_WAIT_SECONDS, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1,
         filter_subjects=[raw_subject(config.project_id, signal) for signal in config.signals],
         description="GlassFlow pipeline worker")
 
@@ -75,10 +86,14 @@ class PipelineRunner:
         self.batcher: Batcher[tuple[Msg, dict]] = Batcher(1, 1.0)
         self.feed: PullFeed | None = None
         self.held = 0
+        # Reply subject -> when it arrived, for every message whose fate is not settled yet;
+        # insertion order is age order, so the heartbeat stops at the first young one.
+        self.held_since: dict[str, float] = {}
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
         self.timer: asyncio.Task | None = None
+        self.heartbeat: asyncio.Task | None = None
         self.consumer_lost: str | None = None
         self._apply_sizes(compiled)
 
@@ -95,7 +110,9 @@ class PipelineRunner:
                              on_lost=self._on_lost)
         await self.feed.start()
         self.stats.state, self.stats.error = "running", ""
-        self.timer = asyncio.create_task(self._run_timer(), name=f"pipeline-timer-{self.project_id}")
+        self.timer = supervise("pipeline-timer", self._run_timer, name=f"pipeline-timer-{self.project_id}")
+        self.heartbeat = supervise("pipeline-heartbeat", self._run_heartbeats,
+                                   name=f"pipeline-heartbeat-{self.project_id}")
         await self.feed.top_up(self.max_held - self.held, self.request_size)
 
     async def reconfigure(self, compiled: CompiledPipeline) -> None:
@@ -132,8 +149,11 @@ class PipelineRunner:
                 task.cancel()  # each delivery naks its own messages when cancelled
             if still:
                 await asyncio.wait(still, timeout=5)
-        if self.timer:
-            self.timer.cancel()
+        # Heartbeats last until every delivery has settled: a delivery finishing during the
+        # grace period must not be redelivered elsewhere meanwhile.
+        for task in (self.timer, self.heartbeat):
+            if task:
+                task.cancel()
         self.stats.state = "stopped" if self.stats.state == "running" else self.stats.state
 
     def on_reconnected(self) -> None:
@@ -153,6 +173,7 @@ class PipelineRunner:
             return
         request_done = feed.on_delivered()
         self.held += 1
+        self.held_since[msg.reply] = time.monotonic()
         if self.stopping.is_set():
             await self.settle([msg], NAK)
             return
@@ -190,6 +211,7 @@ class PipelineRunner:
                         self.stats.note_record_error("filter", value, msg.data)
                         logger.debug("project %s: %s", self.project_id, value)
                     self.held -= 1
+                    del self.held_since[msg.reply]
                     await self.nc.publish(msg.reply, ACK)
         if request_done:
             await feed.top_up(self.max_held - self.held, self.request_size)
@@ -205,12 +227,16 @@ class PipelineRunner:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(report_failure("pipeline-delivery"))
 
     async def settle(self, msgs: list[Msg], payload: bytes) -> None:
         """Ack or nak held messages. The list is emptied first, so settling it twice is harmless."""
         batch = list(msgs)
         msgs.clear()
         self.held -= len(batch)
+        held_since = self.held_since
+        for msg in batch:
+            held_since.pop(msg.reply, None)
         publish = self.nc.publish
         try:
             for msg in batch:
@@ -222,20 +248,34 @@ class PipelineRunner:
             await self.feed.top_up(self.max_held - self.held, self.request_size)
 
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
-        """Wait ``seconds`` while telling JetStream the messages are still in progress; False if stopping."""
-        interval = consumer_config(self.compiled).ack_wait / 3
-        deadline = time.monotonic() + seconds
+        """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+            return False
+        except TimeoutError:
+            return True
+
+    async def _run_heartbeats(self) -> None:
         while True:
-            for msg in msgs:
-                await self.nc.publish(msg.reply, IN_PROGRESS)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return not self.stopping.is_set()
-            try:
-                await asyncio.wait_for(self.stopping.wait(), min(left, interval))
-                return False
-            except TimeoutError:
-                continue
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self.send_heartbeats()
+
+    async def send_heartbeats(self) -> int:
+        """+WPI for every message held longer than HEARTBEAT_SECONDS; returns how many were sent."""
+        limit = time.monotonic() - HEARTBEAT_SECONDS
+        publish = self.nc.publish
+        sent = 0
+        try:
+            for reply, since in list(self.held_since.items()):  # a copy: settle() runs meanwhile
+                if since > limit:
+                    break
+                await publish(reply, IN_PROGRESS)
+                sent += 1
+        except nats.errors.OutboundBufferLimitError:
+            # Disconnected with a full reconnect buffer: the server cannot hear us anyway. If the
+            # outage outlasts ack_wait the messages are redelivered (duplicates, never loss).
+            logger.debug("project %s: heartbeat skipped while NATS is unreachable", self.project_id)
+        return sent
 
     async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline) -> None:
         msgs = [msg for msg, _ in items]
@@ -257,6 +297,11 @@ class PipelineRunner:
         except asyncio.CancelledError:
             await self.settle([msg], NAK)
             raise
+        except Exception:
+            logger.exception("project %s: writing a dead letter failed; releasing the record for 5 s",
+                             self.project_id)
+            await self.settle([msg], NAK_LATER)
+            return
         if stored:
             self.counters.dlq += 1
             await self.settle([msg], ACK)
@@ -282,7 +327,11 @@ class PipelineRunner:
                 await self._recover_consumer()
             if self.feed:
                 self.feed.expire_stale()
-                await self.feed.top_up(self.max_held - self.held, self.request_size)
+                try:
+                    await self.feed.top_up(self.max_held - self.held, self.request_size)
+                except nats.errors.OutboundBufferLimitError:
+                    # NATS is down and the reconnect buffer is full; on_reconnected wakes us.
+                    logger.debug("project %s: pull request deferred while NATS is unreachable", self.project_id)
 
     async def _recover_consumer(self) -> None:
         reason, self.consumer_lost = self.consumer_lost, None

@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from outbound import Answer, status_text
 from projects.masking import mask_url, restore_value
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import (
-    ConfigError,
-    DeliveryContext,
-    SinkKind,
-    TransportError,
-    body_excerpt,
-    clean_max_per_minute,
-    is_retryable,
-    parse_retry_after,
-    send_http,
-    status_text,
-)
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 from sinks.slack_message import build_slack_body
 
 # Slack's documented incoming-webhook error bodies, each with what the user should do.
@@ -42,9 +32,10 @@ SLACK_ERRORS = {
 }
 
 
-class SlackKind(SinkKind):
+class SlackKind(HttpSinkKind):
     name = "slack"
     label = "Slack"
+    target = "Slack"
     # Slack documents about one message a second per incoming webhook (short bursts allowed).
     default_max_per_minute = 60
 
@@ -77,21 +68,17 @@ class SlackKind(SinkKind):
         return {**config, "webhook_url": mask_url(config.get("webhook_url", ""))}
 
     @classmethod
-    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
+    def request(cls, config: dict, message: dict) -> HttpRequest:
         body = json.dumps(build_slack_body(message), ensure_ascii=False).encode()
-        response = await send_http(context, "POST", config["webhook_url"], body=body, headers={},
-                                   target="Slack")
-        if response.is_success:
-            return
-        status = response.status_code
-        code = response.text.strip()
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise TransportError("Slack is rate limiting this webhook (429 rate_limited)", retry_after=retry_after)
-        if code in SLACK_ERRORS and not is_retryable(status):
-            raise TransportError(SLACK_ERRORS[code], permanent=True)
-        excerpt = body_excerpt(response)
-        answered = f"Slack answered {status_text(response)}{f' ({excerpt})' if excerpt else ''}"
-        if is_retryable(status):
-            raise TransportError(answered, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        raise TransportError(answered, permanent=True)
+        return HttpRequest("POST", config["webhook_url"], body, {})
+
+    @classmethod
+    def raise_for_answer(cls, answer: Answer) -> None:
+        if answer.status == 429:
+            raise TransportError("Slack is rate limiting this webhook (429 rate_limited)",
+                                 retry_after=answer.retry_after)
+        if answer.permanent and answer.excerpt in SLACK_ERRORS:
+            raise TransportError(SLACK_ERRORS[answer.excerpt], permanent=True)
+        detail = f" ({answer.excerpt})" if answer.excerpt else ""
+        raise TransportError(f"Slack answered {status_text(answer.status)}{detail}", permanent=answer.permanent,
+                             retry_after=answer.retry_after)

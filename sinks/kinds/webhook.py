@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
+
+from outbound import Answer, status_text
 from pipelines.validation import clean_headers
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import (
-    ConfigError,
-    DeliveryContext,
-    SinkKind,
-    TransportError,
-    body_excerpt,
-    clean_max_per_minute,
-    is_retryable,
-    parse_retry_after,
-    send_http,
-    status_text,
-)
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 
 METHODS = ("POST", "PUT", "PATCH")
+HINTS = {401: ": check the authorization headers in the sink settings",
+         403: ": check the authorization headers in the sink settings",
+         404: ": check the URL in the sink settings",
+         405: ": check the method in the sink settings"}
 
 
-class WebhookKind(SinkKind):
+class WebhookKind(HttpSinkKind):
     name = "webhook"
     label = "Webhook"
+    target = "the webhook"
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
@@ -68,24 +64,18 @@ class WebhookKind(SinkKind):
         return {**config, "headers": mask_headers(config.get("headers", {}))}
 
     @classmethod
-    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
-        body = json.dumps(message, separators=(",", ":")).encode()
-        response = await send_http(context, config.get("method", "POST"), config["url"], body=body,
-                                   headers=config.get("headers", {}), target="the webhook")
-        if response.is_success:
-            return
-        status = response.status_code
-        answered = f"the webhook answered {status_text(response)}"
-        excerpt = body_excerpt(response)
-        detail = f" ({excerpt})" if excerpt else ""
-        if is_retryable(status):
-            raise TransportError(f"{answered}{detail}", retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        if 300 <= status < 400:
-            location = response.headers.get("Location", "")
-            raise TransportError(f"{answered}: redirects are not followed; use the final URL {location}".rstrip(),
+    def request(cls, config: dict, message: dict) -> HttpRequest:
+        body = orjson.dumps(message)
+        return HttpRequest(config.get("method", "POST"), config["url"], body, config.get("headers", {}))
+
+    @classmethod
+    def raise_for_answer(cls, answer: Answer) -> None:
+        answered = f"the webhook answered {status_text(answer.status)}"
+        detail = f" ({answer.excerpt})" if answer.excerpt else ""
+        if answer.retryable:
+            raise TransportError(f"{answered}{detail}", retry_after=answer.retry_after)
+        if 300 <= answer.status < 400:
+            raise TransportError(f"{answered}: redirects are not followed; use the final URL {answer.location}".rstrip(),
                                  permanent=True)
-        hint = {401: ": check the authorization headers in the sink settings",
-                403: ": check the authorization headers in the sink settings",
-                404: ": check the URL in the sink settings",
-                405: ": check the method in the sink settings"}.get(status, "")
+        hint = HINTS.get(answer.status, "")
         raise TransportError(f"{answered}{hint}{detail}", permanent=True)

@@ -199,7 +199,7 @@ class SinkConsumer:
             await publish_dead_letter(self.js, entry, sequence, self.max_entry_bytes)
         except Exception:  # noqa: BLE001  without a stored DLQ entry the message must stay in the stream
             logger.exception("%s: could not store a DLQ entry; the message will be redelivered", self.label)
-            await msg.nak(delay=self.options.retry.initial_backoff_seconds)
+            await msg.nak(delay=self.options.retry.initial_backoff)
             result.requeued += 1
             return
         await msg.ack()

@@ -10,30 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from outbound import RetryPolicy
 from sinks.kinds.base import DeliveryContext, SinkKind, TransportError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    max_elapsed_seconds: float = 300.0
-    initial_backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 60.0
-    max_retry_after_seconds: float = 300.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """The wait after failed attempt number ``attempt`` (1-based)."""
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after_seconds)
-        step = min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
-        return random.uniform(step / 2, step)  # jitter spreads retries of many messages apart
 
 
 @dataclass
@@ -62,13 +46,18 @@ async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict
             return Outcome(True, attempt)
         except TransportError as exc:
             error = exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- e.g. a config the kind cannot read: retrying will not help
+            logger.exception("%s: delivery failed unexpectedly", label)
+            error = TransportError(f"the sink could not deliver: {type(exc).__name__}: {exc}", permanent=True)
         if on_failed_attempt is not None:
             on_failed_attempt(error.message)
         if error.permanent:
             return Outcome(False, attempt, error.message, f"permanent failure: {error.message}")
         elapsed = time.monotonic() - started
         wait = policy.delay(attempt, error.retry_after)
-        if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed_seconds:
+        if policy.gives_up(attempt, elapsed, wait):
             return Outcome(False, attempt, error.message,
                            f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}")
         logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)

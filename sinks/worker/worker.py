@@ -20,10 +20,11 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KeyValue
 
+from outbound import Outbound
 from projects import natsops
 from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
-from sinks.kinds.base import DeliveryContext, new_http_client
+from sinks.kinds.base import USER_AGENT, DeliveryContext
 from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
 from sinks.worker.stats import StatsRecorder
 
@@ -57,8 +58,8 @@ class SinkWorker:
         self.options = options
         self.stop = asyncio.Event()
         self.stats = StatsRecorder()
-        self.client = new_http_client(options.consumer.request_timeout)
-        self.context = DeliveryContext(self.client, options.allow_private, options.consumer.request_timeout)
+        self.client = Outbound(allow_private=options.allow_private, user_agent=USER_AGENT)
+        self.context = DeliveryContext(self.client, options.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
         self.consumers: dict[str, SinkConsumer] = {}
         self.tasks: dict[str, asyncio.Task] = {}
@@ -242,7 +243,7 @@ class SinkWorker:
         if self.watcher is not None:
             with contextlib.suppress(Exception):
                 await self.watcher.stop()
-        await self.client.aclose()
+        await self.client.close()
         if self.nc.is_connected:
             await self.nc.drain()
         logger.info("sink worker stopped")

@@ -128,5 +128,5 @@ async def test_a_private_agent_address_is_refused_at_delivery_when_not_allowed(n
         await publish_records(nc, project, [log_record(1)])
         await wait_for_async(lambda: consumer_settled(nc, project))
     [entry] = await dead_letters(nc, project)
-    assert entry["reason"].startswith("agent endpoint address refused: 127.0.0.1 is a private or loopback")
+    assert entry["reason"].startswith("the agent endpoint is not allowed: 127.0.0.1 is a private or loopback")
     assert agent.requests == []

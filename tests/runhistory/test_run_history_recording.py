@@ -6,11 +6,11 @@ import pytest
 
 from runs import store
 from runs.recorder import RunHistory, RunHistorySettings, record_output
+from tests.deadline import wait_for_async as eventually
 from tests.pipelines import test_worker_helpers as helpers
 from tests.pipelines.test_worker_helpers import (
     config_document,
     consumer_settled,
-    eventually,
     log_record,
     make_runner,
     publish_records,

@@ -74,7 +74,7 @@ def test_slack_gets_a_readable_message(js, worker, slack, new_team):
 def test_a_webhook_that_is_down_gets_each_message_once_when_it_returns_while_slack_keeps_working(
         js, nats_server, webhook, slack, new_team):
     team = new_team()
-    worker = WorkerThread(nats_server.url, fast_options(max_attempts=1000, max_elapsed_seconds=120)).start()
+    worker = WorkerThread(nats_server.url, fast_options(max_attempts=1000, dead_letter_after=120)).start()
     try:
         hook = add_sink(team, "hook", "webhook", {"url": webhook.url()})
         chat = add_sink(team, "chat", "slack", {"webhook_url": slack.url()})

@@ -97,7 +97,7 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
-    slow_retries = options(initial_backoff_seconds=60, max_backoff_seconds=60, max_elapsed_seconds=600)
+    slow_retries = options(initial_backoff=60, max_backoff=60, dead_letter_after=600)
     worker = SinkWorker(nc, slow_retries)
     await worker.load_config()
     running = asyncio.create_task(worker.run())

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from prometheus_client import start_http_server
 
+from outbound import RetryPolicy
 from projects.configsync import stream_limits
 from sinks.worker.consumer import ConsumerOptions
-from sinks.worker.delivery import RetryPolicy
 from sinks.worker.worker import SinkWorker, WorkerOptions
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ class Command(BaseCommand):
         parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
 
     def handle(self, *args, **options):
-        retry = RetryPolicy(max_attempts=options["max_attempts"], max_elapsed_seconds=options["max_elapsed"],
-                            initial_backoff_seconds=options["initial_backoff_ms"] / 1000,
-                            max_backoff_seconds=options["max_backoff_ms"] / 1000)
+        retry = RetryPolicy(max_attempts=options["max_attempts"], dead_letter_after=options["max_elapsed"],
+                            initial_backoff=options["initial_backoff_ms"] / 1000,
+                            max_backoff=options["max_backoff_ms"] / 1000)
         timeout = options["request_timeout"]
         consumer = ConsumerOptions(retry=retry, request_timeout=timeout, batch_size=options["batch_size"],
                                    # A delivery attempt always ends well within ack_wait; longer waits
