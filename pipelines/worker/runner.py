@@ -34,6 +34,7 @@ from pipelines.stages.records import CompiledPipeline, Outcome
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.deadletters import DeadLetterWriter
 from pipelines.worker.delivery import deliver_batch
+from pipelines.worker.flow import DeliveryGate
 from pipelines.worker.pull import PullFeed
 from pipelines.worker.stats import ProjectStats
 from projects.streams import raw_stream, raw_subject
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 CONSUMER_NAME = "pipeline"
 MAX_ACK_PENDING = 50_000
+MAX_HELD = 40_000  # per runner, under the consumer's max_ack_pending shared by all workers
 ACK = b"+ACK"
 NAK = b"-NAK"
 NAK_LATER = b'-NAK {"delay": 5000000000}'
@@ -69,8 +71,7 @@ class PipelineRunner:
     """One project's consumer in this process; start(), reconfigure() and stop() are driven by the Worker."""
 
     def __init__(self, nc: Client, js: JetStreamContext, compiled: CompiledPipeline, agent: AgentClient,
-                 stats: ProjectStats, *, max_concurrent_batches: int = 4, grace_seconds: float = 10.0,
-                 runs: RunHistory | None = None):
+                 stats: ProjectStats, *, grace_seconds: float = 10.0, runs: RunHistory | None = None):
         self.nc = nc
         self.js = js
         self.compiled = compiled
@@ -81,8 +82,11 @@ class PipelineRunner:
         self.grace_seconds = grace_seconds
         self.runs = runs or RunHistory(nc, RunHistorySettings(enabled=False))  # run history (runs/recorder.py)
         self.dead_letters = DeadLetterWriter(js, self.project_id, nc.max_payload or 1024 * 1024)
-        self.slots = asyncio.Semaphore(max_concurrent_batches)
-        self.max_concurrent_batches = max_concurrent_batches
+        config = compiled.config
+        self.gate = DeliveryGate(config.max_concurrency, max_batches_per_minute=config.max_batches_per_minute,
+                                 max_records_per_day=config.max_records_per_day)
+        stats.flow = self.gate
+        self.order_lock = asyncio.Lock()  # max_concurrency 1: one batch at a time, retries included
         self.batcher: Batcher[tuple[Msg, dict]] = Batcher(1, 1.0)
         self.feed: PullFeed | None = None
         self.held = 0
@@ -102,9 +106,16 @@ class PipelineRunner:
         self.batcher.size = config.batch_size
         self.batcher.max_wait = config.batch_max_wait_ms / 1000
         self.request_size = min(max(config.batch_size * 2, 200), 1000)
-        self.max_held = max(4 * self.request_size, config.batch_size * (self.max_concurrent_batches + 2))
+        self.gate.configure(config.max_concurrency, config.max_batches_per_minute, config.max_records_per_day)
+
+    @property
+    def max_held(self) -> int:
+        """How many messages to hold unsettled: enough for twice the current concurrency limit (so the
+        controller can see the limit reached and raise it), not more (a slow agent slows the pulling)."""
+        return min(MAX_HELD, max(4 * self.request_size, self.batcher.size * (2 * self.gate.controller.limit + 2)))
 
     async def start(self) -> None:
+        await self.stats.sync_budget()  # what was sent today before a restart still counts
         await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
         self.feed = PullFeed(self.nc, raw_stream(self.project_id), CONSUMER_NAME, callback=self._on_message,
                              on_lost=self._on_lost)
@@ -142,6 +153,7 @@ class PipelineRunner:
         if self.feed:
             await self.feed.close()
         self._flush()
+        self.gate.stop()  # batches waiting for a slot or a limit are released at once
         pending = [task for task in self.tasks if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=self.grace_seconds)
@@ -155,6 +167,7 @@ class PipelineRunner:
             if task:
                 task.cancel()
         self.stats.state = "stopped" if self.stats.state == "running" else self.stats.state
+        self.stats.flow = None
 
     def on_reconnected(self) -> None:
         if self.feed:
@@ -246,6 +259,12 @@ class PipelineRunner:
                            len(batch), exc_info=True)
         if self.feed and not self.stopping.is_set():
             await self.feed.top_up(self.max_held - self.held, self.request_size)
+
+    async def touch(self, msgs: list[Msg]) -> None:
+        """Tell JetStream the messages are still being worked on (they wait for a slot or a limit)."""
+        publish = self.nc.publish
+        for msg in msgs:
+            await publish(msg.reply, IN_PROGRESS)
 
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
         """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""

@@ -1,12 +1,12 @@
 """Static checks: resolves names, infers types where they are known and rejects what Go's checker rejects."""
 from __future__ import annotations
 
-from . import nodes as A
-from .errors import ExprCompileError
-from .parser import BUILTIN_NAMES
-from .regex import compile_regex
-from .signatures import check_builtin
-from .timemethods import SIGNATURES, TOO_MANY_RESULTS
+from ..builtin import NAMES as BUILTIN_NAMES
+from ..builtin import ArgumentError, check_builtin
+from ..errors import ExprCompileError
+from ..runtime.regex import compile_regex
+from ..runtime.timemethods import SIGNATURES, TOO_MANY_RESULTS
+from ..syntax import nodes as A
 from .typesys import (
     ANY,
     ARRAY,
@@ -360,11 +360,11 @@ class Checker:
                     self.pointers.pop()
             else:
                 arg_types.append(self.check(arg))
-        message, arg_index, result = check_builtin(node.name, arg_types, node.args)
-        if message:
-            where = node.args[arg_index] if arg_index is not None else node
-            raise self.error(where, message)
-        return result
+        try:
+            return check_builtin(node.name, arg_types)
+        except ArgumentError as exc:
+            where = node.args[exc.index] if exc.index is not None and exc.index < len(node.args) else node
+            raise self.error(where, exc.message) from None
 
 
 def check(node: A.Node, source: str, env_types: dict[str, str] | None, functions: dict[str, Function]) -> str:

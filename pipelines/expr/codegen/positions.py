@@ -5,7 +5,7 @@ the line of the deepest generated-code frame in a traceback identifies the node.
 """
 from __future__ import annotations
 
-from .errors import ExprError
+from ..errors import ExprError
 
 
 def place_marks(marked: str, marks: list[int]) -> tuple[str, dict[int, int]]:

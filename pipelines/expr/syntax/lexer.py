@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ExprCompileError
+from ..errors import ExprCompileError
 
 IDENT, NUMBER, STRING, OPERATOR, BRACKET, EOF = "Identifier", "Number", "String", "Operator", "Bracket", "EOF"
 BYTES = "Bytes"

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import copy
 
+from ..builtin import NAMES as BUILTIN_NAMES
+from ..builtin import PREDICATE_SHAPES as PREDICATES
+from ..errors import ExprCompileError, Limits
+from ..runtime.values import go_bytes
 from . import nodes as A
-from .errors import ExprCompileError, Limits
 from .lexer import BRACKET, BYTES, EOF, IDENT, NEGATABLE, NUMBER, OPERATOR, STRING, Token, tokenize
-from .values import go_bytes
 
 UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
 BINARY = {
@@ -18,21 +20,6 @@ BINARY = {
 }
 RIGHT_ASSOC = {"**", "^"}
 _ORDERING = {"<", ">", "<=", ">="}
-
-# Argument shape of the predicate builtins: 'e' expression, 'p' predicate; upper case is optional.
-PREDICATES = {
-    "all": "ep", "none": "ep", "any": "ep", "one": "ep", "filter": "ep", "map": "ep",
-    "count": "eP", "sum": "eP", "find": "ep", "findIndex": "ep", "findLast": "ep",
-    "findLastIndex": "ep", "groupBy": "ep", "sortBy": "epE", "reduce": "epE",
-}
-
-BUILTIN_NAMES = frozenset(PREDICATES) | frozenset("""
-len type abs ceil floor round int float string trim trimPrefix trimSuffix upper lower split
-splitAfter replace repeat join indexOf lastIndexOf hasPrefix hasSuffix max min mean median toJSON
-fromJSON toBase64 fromBase64 now duration date timezone first last get take keys values toPairs
-fromPairs reverse uniq concat flatten sort bitand bitor bitxor bitnand bitshl bitshr bitushr
-bitnot""".split())
-
 
 def _is_identifier(word: str) -> bool:
     return bool(word) and all(c == "_" or c == "$" or c.isalnum() for c in word) and not word[0].isdigit()

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ExprRuntimeError
 from .arrays import sort_values
-from .errors import ExprRuntimeError
-from .loops import charge, iter_items
-from .runtime import add
+from .iteration import charge, iter_items
+from .operators import add
 from .values import AnyKeyMap, go_type, interface_conversion
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ExprRuntimeError
+from ..checking.typesys import BOOL, DURATION, FLOAT, INT, LOCATION, MONTH, STRING, TIME, WEEKDAY
+from ..errors import ExprRuntimeError
 from .gotime import _DAYS, _MONTHS, GoDuration, GoTime, days_from_civil, format_time
-from .typesys import BOOL, DURATION, FLOAT, INT, LOCATION, MONTH, STRING, TIME, WEEKDAY
 from .values import go_type
 from .zones import LOCAL, UTC, GoLocation
 

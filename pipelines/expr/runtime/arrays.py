@@ -5,11 +5,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ExprRuntimeError, Limits
 from .access import UnhashableKey, fetch
-from .errors import ExprRuntimeError, Limits
 from .gofmt import format_value
 from .gotime import GoDuration
-from .runtime import equal, less
+from .operators import equal, less
 from .values import AnyKeyMap, go_type
 
 

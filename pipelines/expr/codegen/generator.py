@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import nodes as A
-from .errors import ExprCompileError, ExprRuntimeError, Limits
+from ..builtin import PREDICATE_SHAPES as PREDICATES
+from ..builtin import SIZED as _SIZED_RESULTS
+from ..checking.typesys import INT, MONTH, WEEKDAY, Function
+from ..errors import ExprCompileError, ExprRuntimeError, Limits
+from ..runtime.regex import compile_regex, literal_alternation
+from ..runtime.values import FuncValue
+from ..syntax import nodes as A
 from .helpers import call_func, helper_namespace
 from .loops import INLINE_PREDICATES, loop_source
-from .parser import PREDICATES
 from .positions import locate, place_marks
-from .regex import compile_regex, literal_alternation
-from .typesys import INT, MONTH, WEEKDAY, Function
-from .values import FuncValue
 
 _BINARY_HELPERS = {
     "+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod", "**": "_pow", "^": "_pow",
@@ -24,9 +25,6 @@ _BINARY_HELPERS = {
     "contains": "_contains", "startsWith": "_starts", "endsWith": "_ends", "matches": "_matches",
     "..": "_range",
 }
-_SIZED_RESULTS = frozenset({"split", "splitAfter", "repeat", "replace", "join", "concat", "flatten", "sort",
-                            "keys", "values", "toPairs", "toJSON", "string", "upper", "lower", "trim",
-                            "fromJSON", "reverse", "uniq", "take", "toBase64", "fromBase64"})
 # Operators whose cost grows with the size of their operands.
 _SIZED_OPERANDS = frozenset({"in", "matches", "contains", "startsWith", "endsWith", "==", "!=", "+", "<", "<=",
                              ">", ">="})

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import nodes as A
-from . import runtime as R
-from .builtins import BUILTINS
-from .errors import ExprCompileError, ExprError
+from ..builtin import PURE
+from ..errors import ExprCompileError, ExprError
+from ..runtime import operators as R
+from ..syntax import nodes as A
 
 _OPS = {"+": R.add, "-": R.sub, "*": R.mul, "/": R.div, "%": R.mod, "**": R.power, "^": R.power,
         "<": R.less, "<=": R.less_eq, ">": R.greater, ">=": R.greater_eq, "==": R.equal, "!=": R.not_equal,
         "contains": R.contains, "startsWith": R.starts_with, "endsWith": R.ends_with}
-_PURE = {"len", "abs", "ceil", "floor", "round", "int", "float", "string", "upper", "lower", "trim",
-         "trimPrefix", "trimSuffix", "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "toBase64", "type"}
 _SCALARS = (bool, int, float, str)
 
 
@@ -73,9 +71,9 @@ def fold(node: A.Node, source: str = "") -> A.Node:
             return _const(fn(node.node.value), node) or node
         if isinstance(node, A.Conditional) and isinstance(node.cond, A.Const) and type(node.cond.value) is bool:
             return node.then if node.cond.value else node.other
-        if isinstance(node, A.Builtin) and node.name in _PURE and node.args \
+        if isinstance(node, A.Builtin) and node.name in PURE and node.args \
                 and all(isinstance(a, A.Const) for a in node.args):
-            return _const(BUILTINS[node.name](*(a.value for a in node.args)), node) or node
+            return _const(PURE[node.name](*(a.value for a in node.args)), node) or node
     except (ExprError, TypeError, ValueError, OverflowError):
         return node
     return node

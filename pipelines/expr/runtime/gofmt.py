@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from .errors import ExprRuntimeError
+from ..errors import ExprRuntimeError
 from .gotime import GoDuration, GoTime
 from .values import AnyKeyMap, FuncValue, go_bytes, go_type
 

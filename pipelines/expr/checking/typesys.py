@@ -5,9 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gotime import GoDuration, GoTime
-from .values import AnyKeyMap, FuncValue
-from .zones import GoLocation
+from ..runtime.gotime import GoDuration, GoTime
+from ..runtime.values import AnyKeyMap, FuncValue
+from ..runtime.zones import GoLocation
 
 ANY, NIL, BOOL, INT, FLOAT, STRING = "any", "nil", "bool", "int", "float", "string"
 ARRAY, MAP, TIME, DURATION, FUNC = "array", "map", "time", "duration", "func"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ExprRuntimeError
+from ..errors import ExprRuntimeError
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 NUMBER_TYPES = (int, float)

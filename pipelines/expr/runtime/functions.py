@@ -1,34 +1,16 @@
-"""The builtin function library (strings, numbers, arrays, maps, conversions, dates) with Go semantics."""
+"""Implementations of the string, number, conversion, date and bit builtins with Go semantics.
+
+The table in builtin/table.py lists every builtin with its checks; array and map builtins are in arrays.py.
+"""
 from __future__ import annotations
 
 import base64
 import binascii
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
-from .access import length
-from .arrays import (
-    b_concat,
-    b_first,
-    b_flatten,
-    b_from_pairs,
-    b_get,
-    b_keys,
-    b_last,
-    b_max,
-    b_mean,
-    b_median,
-    b_min,
-    b_reverse,
-    b_sort,
-    b_take,
-    b_to_pairs,
-    b_uniq,
-    b_values,
-)
-from .errors import ExprRuntimeError, Limits
+from ..errors import ExprRuntimeError, Limits
 from .gofmt import format_value, from_json, to_json
 from .gotime import GoDuration, GoTime, now, parse_date, parse_duration
 from .values import AnyKeyMap, FuncValue, from_bytes, go_bytes, go_type, interface_conversion, wrap_int
@@ -339,23 +321,40 @@ def _shift(name: str, x: Any, y: Any) -> tuple[int, int]:
     return x, y
 
 
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "len": length, "type": b_type, "abs": b_abs, "ceil": b_ceil, "floor": b_floor, "round": b_round,
-    "int": b_int, "float": b_float, "string": b_string, "trim": b_trim, "trimPrefix": b_trim_prefix,
-    "trimSuffix": b_trim_suffix, "upper": b_upper, "lower": b_lower, "split": b_split,
-    "splitAfter": b_split_after, "replace": b_replace, "repeat": b_repeat, "join": b_join,
-    "indexOf": b_index_of, "lastIndexOf": b_last_index_of, "hasPrefix": b_has_prefix,
-    "hasSuffix": b_has_suffix, "max": b_max, "min": b_min, "mean": b_mean, "median": b_median,
-    "toJSON": b_to_json, "fromJSON": b_from_json, "toBase64": b_to_base64, "fromBase64": b_from_base64,
-    "now": b_now, "duration": b_duration, "date": b_date, "timezone": b_timezone, "first": b_first, "last": b_last, "get": b_get,
-    "take": b_take, "keys": b_keys, "values": b_values, "toPairs": b_to_pairs, "fromPairs": b_from_pairs,
-    "reverse": b_reverse, "uniq": b_uniq, "concat": b_concat, "flatten": b_flatten, "sort": b_sort,
-    "bitand": lambda x, y: (lambda a, b: a & b)(*_bit_args("bitand", x, y)),
-    "bitor": lambda x, y: (lambda a, b: a | b)(*_bit_args("bitor", x, y)),
-    "bitxor": lambda x, y: (lambda a, b: a ^ b)(*_bit_args("bitxor", x, y)),
-    "bitnand": lambda x, y: (lambda a, b: a & ~b)(*_bit_args("bitnand", x, y)),
-    "bitshl": lambda x, y: (lambda a, b: wrap_int(a << min(b, 64)))(*_shift("bitshl", x, y)),
-    "bitshr": lambda x, y: (lambda a, b: a >> min(b, 64))(*_shift("bitshr", x, y)),
-    "bitushr": lambda x, y: (lambda a, b: wrap_int((a % 2**64) >> min(b, 64)))(*_shift("bitushr", x, y)),
-    "bitnot": lambda x: ~_int(x),
-}
+def b_bitand(x: Any, y: Any) -> int:
+    a, b = _bit_args("bitand", x, y)
+    return a & b
+
+
+def b_bitor(x: Any, y: Any) -> int:
+    a, b = _bit_args("bitor", x, y)
+    return a | b
+
+
+def b_bitxor(x: Any, y: Any) -> int:
+    a, b = _bit_args("bitxor", x, y)
+    return a ^ b
+
+
+def b_bitnand(x: Any, y: Any) -> int:
+    a, b = _bit_args("bitnand", x, y)
+    return a & ~b
+
+
+def b_bitshl(x: Any, y: Any) -> int:
+    a, b = _shift("bitshl", x, y)
+    return wrap_int(a << min(b, 64))
+
+
+def b_bitshr(x: Any, y: Any) -> int:
+    a, b = _shift("bitshr", x, y)
+    return a >> min(b, 64)
+
+
+def b_bitushr(x: Any, y: Any) -> int:
+    a, b = _shift("bitushr", x, y)
+    return wrap_int((a % 2**64) >> min(b, 64))
+
+
+def b_bitnot(x: Any) -> int:
+    return ~_int(x)

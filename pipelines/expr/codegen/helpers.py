@@ -8,16 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import access
-from . import runtime as R
-from .builtins import BUILTINS
-from .errors import ExprError, ExprRuntimeError
-from .loops import charge, iter_items, not_bool, not_number
-from .predicates import PREDICATE_FUNCS
-from .regex import matches, matches_compiled
-from .timemethods import call_method, month_string, weekday_string
-from .typesys import Function
-from .values import AnyKeyMap, interface_conversion
+from ..builtin import runtime_names
+from ..checking.typesys import Function
+from ..errors import ExprError, ExprRuntimeError
+from ..runtime import access
+from ..runtime import operators as R
+from ..runtime.iteration import charge, iter_items, not_bool, not_number
+from ..runtime.regex import matches, matches_compiled
+from ..runtime.timemethods import call_method, month_string, weekday_string
+from ..runtime.values import AnyKeyMap, interface_conversion
 
 
 def _eq_int(a: Any, b: Any) -> bool:
@@ -92,8 +91,5 @@ def helper_namespace() -> dict[str, Any]:
         "_method": call_method, "_month_str": month_string, "_weekday_str": weekday_string, "_fail": _fail, "_iter_items": iter_items, "_charge": charge, "_not_bool": not_bool,
         "_not_number": not_number, "_ExprError": ExprError, "_internal_error": internal_error,
     }
-    for name, fn in BUILTINS.items():
-        g[f"_b_{name}"] = fn
-    for name, fn in PREDICATE_FUNCS.items():
-        g[f"_p_{name}"] = fn
+    g.update(runtime_names())
     return g

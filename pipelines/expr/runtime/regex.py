@@ -5,7 +5,7 @@ from typing import Any
 
 import re2
 
-from .errors import ExprRuntimeError, Limits
+from ..errors import ExprRuntimeError, Limits
 from .values import go_bytes, interface_conversion
 
 _CACHE: dict[str, Any] = {}

@@ -5,7 +5,7 @@ import re
 import time as _time
 from typing import NamedTuple
 
-from .errors import ExprRuntimeError
+from ..errors import ExprRuntimeError
 from .zones import UTC, GoLocation, fixed_zone
 
 _NS = 1_000_000_000

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ExprRuntimeError
-from .runtime import equal
+from ..errors import ExprRuntimeError
+from .operators import equal
 from .values import AnyKeyMap, from_bytes, go_bytes, go_type
 
 

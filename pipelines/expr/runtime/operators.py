@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import ExprRuntimeError, Limits
+from ..errors import ExprRuntimeError, Limits
 from .gotime import GoDuration, GoTime
 from .values import AnyKeyMap, FuncValue, go_bytes, go_type, interface_conversion, wrap_int
 

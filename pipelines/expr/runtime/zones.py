@@ -11,7 +11,7 @@ from datetime import UTC as _UTC_TZ
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ExprRuntimeError
+from ..errors import ExprRuntimeError
 
 # Zone names are paths below the tz database; nothing else (no "..", no absolute paths) is looked up.
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
