@@ -40,8 +40,8 @@ def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, st
     return headers
 
 
-async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline,
-                        window: tuple[int, int]) -> None:
+async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline
+                        ) -> None:
     """Deliver one batch; ``msgs`` is emptied once the batch is settled (see PipelineRunner.settle)."""
     count = len(msgs)
     config = compiled.config
@@ -107,10 +107,12 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
         if ordered:
             runner.order_lock.release()
     run.outcome(outcome)
-    seen, dropped = window
-    logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
-                config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
-                outcome, attempts, (time.monotonic() - started) * 1000)
+    # The totals are this worker's counters, the figures the stats and the Activity page show
+    # (summed there over every worker), so the log and the dashboard never disagree.
+    logger.info("project %s batch %s: %s records=%d attempts=%d duration_ms=%.0f; worker totals: in=%d "
+                "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
+                count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
+                counters.filter_errors, counters.transform_errors, counters.records_sent)
 
 
 async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:

@@ -46,6 +46,9 @@ class Counters:
     dlq: int = 0
 
 
+SAMPLE_CHARS = 2000  # of the raw record shown beside the latest filter/transform error
+
+
 @dataclass
 class ProjectStats:
     counters: Counters
@@ -55,6 +58,9 @@ class ProjectStats:
     flow: DeliveryGate | None = None  # the running pipeline's delivery gate (concurrency, limits)
     book: StatsBook | None = None
     project_id: str = ""
+    # (kind, message, raw record bytes, epoch seconds) of the latest filter or transform error:
+    # kept as references on the per-record path, turned into text only when published.
+    last_record_error: tuple[str, str, bytes, float] | None = None
 
     async def sync_budget(self) -> None:
         """Share this worker's count against max_records_per_day and learn everyone's (see StatsBook)."""
@@ -69,6 +75,19 @@ class ProjectStats:
         return {"concurrencyLimit": figures.limit, "inFlight": figures.in_flight, "waiting": figures.waiting,
                 "rttP50Ms": figures.rtt_p50_ms, "rttP99Ms": figures.rtt_p99_ms,
                 "throttledSeconds": figures.throttled_seconds, "throttledBy": figures.throttled_by}
+
+    def note_record_error(self, kind: str, message: str, data: bytes) -> None:
+        self.last_record_error = (kind, message, data, time.time())
+
+    def record_error_document(self) -> dict | None:
+        if self.last_record_error is None:
+            return None
+        kind, message, data, at = self.last_record_error
+        sample = data.decode("utf-8", errors="replace")
+        if len(sample) > SAMPLE_CHARS:
+            sample = sample[:SAMPLE_CHARS] + "…"
+        return {"kind": kind, "message": message, "sample": sample,
+                "at": rfc3339(datetime.fromtimestamp(at, UTC))}
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -164,6 +183,8 @@ class StatsBook:
             # Flat, so the control plane sums the same names over every worker's key.
             body = {**asdict(stats.counters), **stats.flow_figures(), "state": stats.state, "error": stats.error,
                     "workerId": self.worker_id}
+            if stats.last_record_error is not None:
+                body["lastRecordError"] = stats.record_error_document()
             if body == stats.published:
                 continue
             document = dict(body, updatedAt=rfc3339(datetime.now(UTC)))
