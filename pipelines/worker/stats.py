@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -46,6 +47,28 @@ class ProjectStats:
     state: str = "stopped"  # running | stopped | error
     error: str = ""
     published: dict | None = None  # what was last written, to skip unchanged writes
+    # Delivery health: set at the first transient failure after a success, cleared by the next
+    # success. While set, the pipeline is "stalled since" then: records wait in the stream.
+    stalled_since: float | None = None  # epoch seconds
+    last_error: str = ""
+    last_error_at: float | None = None
+
+    def failed(self, error: str, *, transient: bool) -> None:
+        now = time.time()
+        self.last_error, self.last_error_at = error, now
+        if transient and self.stalled_since is None:
+            self.stalled_since = now
+
+    def delivered(self) -> None:
+        self.stalled_since = None
+
+    def health(self) -> dict:
+        return {"stalled_since": _iso(self.stalled_since), "last_error": self.last_error,
+                "last_error_at": _iso(self.last_error_at)}
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else rfc3339(datetime.fromtimestamp(epoch, UTC))
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -100,7 +123,7 @@ class StatsBook:
         for project_id, stats in list(self.projects.items()):
             # Flat, so the control plane sums the same names over every worker's key.
             body = {**asdict(stats.counters), "state": stats.state, "error": stats.error,
-                    "workerId": self.worker_id}
+                    **stats.health(), "workerId": self.worker_id}
             if body == stats.published:
                 continue
             document = dict(body, updatedAt=rfc3339(datetime.now(UTC)))
@@ -123,9 +146,14 @@ class StatsCollector(Collector):
                                               labels=["project"]) for name in COUNTER_NAMES}
         running = GaugeMetricFamily("glassflow_pipeline_running", "1 when this worker runs the project's pipeline",
                                     labels=["project"])
+        stalled = GaugeMetricFamily("glassflow_pipeline_stalled_since_seconds",
+                                    "Unix time of the first transient agent failure since the last delivered batch; "
+                                    "0 when not stalled", labels=["project"])
         for project_id, stats in list(self.book.projects.items()):
             for name in COUNTER_NAMES:
                 families[name].add_metric([project_id], getattr(stats.counters, name))
             running.add_metric([project_id], 1 if stats.state == "running" else 0)
+            stalled.add_metric([project_id], stats.stalled_since or 0)
         yield from families.values()
         yield running
+        yield stalled
