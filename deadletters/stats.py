@@ -70,6 +70,7 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
 
     pipeline = dict.fromkeys(PIPELINE_COUNTERS, 0)
     workers: list[dict] = []
+    record_errors: list[dict] = []
     sinks: dict[str, dict] = {}
     prefix = f"{project_id}."
     for key, value in counters.items():
@@ -78,6 +79,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
             for counter in PIPELINE_COUNTERS:
                 pipeline[counter] += as_int(value.get(counter))
             workers.append(value)
+            if isinstance(value.get("lastRecordError"), dict):
+                record_errors.append(value["lastRecordError"])
         elif kind == "sink" and name:
             sinks[name] = {**{c: as_int(value.get(c)) for c in SINK_COUNTERS},
                            "last_error": value.get("lastError") or "", "last_error_at": value.get("lastErrorAt"),
@@ -96,6 +99,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         "filtered_out": pipeline["filtered"],
         "filter_errors": pipeline["filter_errors"],
         "transform_errors": pipeline["transform_errors"],
+        # The latest filter/transform error over every pipeline worker: message and sample record.
+        "last_record_error": max(record_errors, key=lambda error: str(error.get("at") or ""), default=None),
         "pipeline_received": pipeline["received"],
         "batches_sent": pipeline["batches_sent"],
         "records_sent": pipeline["records_sent"],

@@ -22,3 +22,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("internal/v1/", include("projects.internal.urls")),
 ]
+
+handler400 = "glassflow_site.errors.bad_request"
+handler404 = "glassflow_site.errors.not_found"
+handler500 = "glassflow_site.errors.server_error"

@@ -26,6 +26,7 @@ from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import USER_AGENT, DeliveryContext
 from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class SinkWorker:
         self.options = options
         self.stop = asyncio.Event()
         self.stats = StatsRecorder()
+        self.pacer = Pacer()
         self.client = Outbound(allow_private=options.allow_private, user_agent=USER_AGENT)
         self.context = DeliveryContext(self.client, options.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
@@ -121,7 +123,7 @@ class SinkWorker:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
-                                        self.stats, self.stop, max_payload=self.nc.max_payload)
+                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer)
                 await consumer.bind()
                 self.consumers[sink_id] = consumer
                 logger.info("%s: consumer started", consumer.label)

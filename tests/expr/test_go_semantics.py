@@ -130,3 +130,10 @@ def test_error_texts_never_show_generated_code(source):
     with pytest.raises(ExprError) as info:
         run(source)
     assert not _GENERATED.search(str(info.value)), str(info.value)
+
+
+def test_predicates_over_maps_fail_like_go_unless_empty():
+    env = {"m": {"a": 1}, "e": {}}
+    with pytest.raises(ExprRuntimeError, match="on map Value"):
+        compile("filter(m, # > 0)").run(env)
+    assert compile("filter(e, # > 0)").run(env) == []
