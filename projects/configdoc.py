@@ -54,7 +54,7 @@ def build_config_document(project: Project) -> dict:
         },
         "sinks": [
             {"id": str(sink.pk), "name": sink.name, "kind": sink.kind, "enabled": sink.enabled,
-             "config": sink.config}
+             "generation": sink.consumer_generation, "config": sink.config}
             for sink in project.sinks.order_by("created_at")
         ],
     }
