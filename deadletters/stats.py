@@ -50,6 +50,7 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
     counters = await read_stats(js, bucket, str(project_id))
 
     pipeline = dict.fromkeys(PIPELINE_COUNTERS, 0)
+    record_errors: list[dict] = []
     sinks: dict[str, dict] = {}
     prefix = f"{project_id}."
     for key, value in counters.items():
@@ -57,6 +58,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         if kind == "pipeline":
             for counter in PIPELINE_COUNTERS:
                 pipeline[counter] += as_int(value.get(counter))
+            if isinstance(value.get("lastRecordError"), dict):
+                record_errors.append(value["lastRecordError"])
         elif kind == "sink" and name:
             sinks[name] = {**{c: as_int(value.get(c)) for c in SINK_COUNTERS},
                            "last_error": value.get("lastError") or "", "last_error_at": value.get("lastErrorAt"),
@@ -74,6 +77,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         "filtered_out": pipeline["filtered"],
         "filter_errors": pipeline["filter_errors"],
         "transform_errors": pipeline["transform_errors"],
+        # The latest filter/transform error over every pipeline worker: message and sample record.
+        "last_record_error": max(record_errors, key=lambda error: str(error.get("at") or ""), default=None),
         "pipeline_received": pipeline["received"],
         "batches_sent": pipeline["batches_sent"],
         "records_sent": pipeline["records_sent"],

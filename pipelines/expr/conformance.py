@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import ExprCompileError, ExprRuntimeError, Function, compile
-from .gofmt import format_value
-from .gotime import GoDuration, GoTime
-from .values import AnyKeyMap, FuncValue, go_bytes, wrap_int
+from .runtime.gofmt import format_value
+from .runtime.gotime import GoDuration, GoTime
+from .runtime.values import AnyKeyMap, FuncValue, go_bytes, wrap_int
 
 
 def _div(a: int, b: int) -> int:

@@ -18,7 +18,9 @@ import orjson
 from nats.aio.msg import Msg
 
 from outbound import gave_up_reason
+from pipelines.stages.concurrency import Signal
 from pipelines.stages.records import CompiledPipeline
+from pipelines.worker.flow import signal_for
 
 if TYPE_CHECKING:
     from pipelines.worker.runner import PipelineRunner
@@ -38,8 +40,8 @@ def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, st
     return headers
 
 
-async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline,
-                        window: tuple[int, int]) -> None:
+async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline
+                        ) -> None:
     """Deliver one batch; ``msgs`` is emptied once the batch is settled (see PipelineRunner.settle)."""
     count = len(msgs)
     config = compiled.config
@@ -55,17 +57,29 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     attempts = 0
     outcome = "delivered"
 
-    # Bounded concurrency per project; waiting for a slot keeps the messages alive.
-    if runner.slots.locked():
-        await _acquire_slot_keeping_alive(runner, msgs)
-    else:
-        await runner.slots.acquire()
+    gate = runner.gate
+    # max_concurrency 1 keeps strict order: one batch, with its retries, at a time (the lock is FIFO).
+    ordered = await _hold_order(runner, msgs) if gate.strict_order else False
     try:
         while True:
             attempts += 1
+            # Every attempt passes the gate: adaptive concurrency, Retry-After pauses, rate and day limits.
+            ticket = await gate.admit(count, lambda: runner.touch(msgs), runner.stopping,
+                                      first_attempt=attempts == 1)
+            if ticket is None:
+                attempts -= 1
+                outcome = "released"  # shutting down: let another worker take the batch now
+                await runner.settle(msgs, NAK)
+                break
             sent = time.monotonic()
-            attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            try:
+                attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            except BaseException:
+                gate.finish(ticket, Signal.ERROR)
+                raise
             run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
+            signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
+            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
@@ -90,22 +104,31 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 await runner.settle(msgs, NAK)
                 break
     finally:
-        runner.slots.release()
+        if ordered:
+            runner.order_lock.release()
     run.outcome(outcome)
-    seen, dropped = window
-    logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
-                config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
-                outcome, attempts, (time.monotonic() - started) * 1000)
+    # The totals are this worker's counters, the figures the stats and the Activity page show
+    # (summed there over every worker), so the log and the dashboard never disagree.
+    logger.info("project %s batch %s: %s records=%d attempts=%d duration_ms=%.0f; worker totals: in=%d "
+                "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
+                count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
+                counters.filter_errors, counters.transform_errors, counters.records_sent)
 
 
-async def _acquire_slot_keeping_alive(runner: PipelineRunner, msgs: list[Msg]) -> None:
-    while True:
-        try:
-            await asyncio.wait_for(runner.slots.acquire(), 3.0)  # well under the 10 s minimum ack_wait
-            return
-        except TimeoutError:
-            for msg in msgs:
-                await runner.nc.publish(msg.reply, b"+WPI")
+async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:
+    """Wait for the order lock keeping the messages alive; one acquire call, so the FIFO place is kept."""
+    acquiring = asyncio.ensure_future(runner.order_lock.acquire())
+    try:
+        while True:
+            done, _ = await asyncio.wait({acquiring}, timeout=3.0)  # well under the 10 s minimum ack_wait
+            if done:
+                return True
+            await runner.touch(msgs)
+    except asyncio.CancelledError:
+        acquiring.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            runner.order_lock.release()
+        raise
 
 
 async def _dead_letter(runner: PipelineRunner, msgs: list[Msg], reason: str, attempts: int, last_error: str,

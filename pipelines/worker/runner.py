@@ -34,6 +34,7 @@ from pipelines.stages.records import CompiledPipeline, Outcome
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.deadletters import DeadLetterWriter
 from pipelines.worker.delivery import deliver_batch
+from pipelines.worker.flow import DeliveryGate
 from pipelines.worker.pull import PullFeed
 from pipelines.worker.stats import ProjectStats
 from projects.streams import raw_stream, raw_subject
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 CONSUMER_NAME = "pipeline"
 MAX_ACK_PENDING = 50_000
+MAX_HELD = 40_000  # per runner, under the consumer's max_ack_pending shared by all workers
 ACK = b"+ACK"
 NAK = b"-NAK"
 NAK_LATER = b'-NAK {"delay": 5000000000}'
@@ -69,8 +71,7 @@ class PipelineRunner:
     """One project's consumer in this process; start(), reconfigure() and stop() are driven by the Worker."""
 
     def __init__(self, nc: Client, js: JetStreamContext, compiled: CompiledPipeline, agent: AgentClient,
-                 stats: ProjectStats, *, max_concurrent_batches: int = 4, grace_seconds: float = 10.0,
-                 runs: RunHistory | None = None):
+                 stats: ProjectStats, *, grace_seconds: float = 10.0, runs: RunHistory | None = None):
         self.nc = nc
         self.js = js
         self.compiled = compiled
@@ -81,16 +82,17 @@ class PipelineRunner:
         self.grace_seconds = grace_seconds
         self.runs = runs or RunHistory(nc, RunHistorySettings(enabled=False))  # run history (runs/recorder.py)
         self.dead_letters = DeadLetterWriter(js, self.project_id, nc.max_payload or 1024 * 1024)
-        self.slots = asyncio.Semaphore(max_concurrent_batches)
-        self.max_concurrent_batches = max_concurrent_batches
+        config = compiled.config
+        self.gate = DeliveryGate(config.max_concurrency, max_batches_per_minute=config.max_batches_per_minute,
+                                 max_records_per_day=config.max_records_per_day)
+        stats.flow = self.gate
+        self.order_lock = asyncio.Lock()  # max_concurrency 1: one batch at a time, retries included
         self.batcher: Batcher[tuple[Msg, dict]] = Batcher(1, 1.0)
         self.feed: PullFeed | None = None
         self.held = 0
         # Reply subject -> when it arrived, for every message whose fate is not settled yet;
         # insertion order is age order, so the heartbeat stops at the first young one.
         self.held_since: dict[str, float] = {}
-        self.window_in = 0
-        self.window_dropped = 0
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
@@ -104,9 +106,16 @@ class PipelineRunner:
         self.batcher.size = config.batch_size
         self.batcher.max_wait = config.batch_max_wait_ms / 1000
         self.request_size = min(max(config.batch_size * 2, 200), 1000)
-        self.max_held = max(4 * self.request_size, config.batch_size * (self.max_concurrent_batches + 2))
+        self.gate.configure(config.max_concurrency, config.max_batches_per_minute, config.max_records_per_day)
+
+    @property
+    def max_held(self) -> int:
+        """How many messages to hold unsettled: enough for twice the current concurrency limit (so the
+        controller can see the limit reached and raise it), not more (a slow agent slows the pulling)."""
+        return min(MAX_HELD, max(4 * self.request_size, self.batcher.size * (2 * self.gate.controller.limit + 2)))
 
     async def start(self) -> None:
+        await self.stats.sync_budget()  # what was sent today before a restart still counts
         await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
         self.feed = PullFeed(self.nc, raw_stream(self.project_id), CONSUMER_NAME, callback=self._on_message,
                              on_lost=self._on_lost)
@@ -144,6 +153,7 @@ class PipelineRunner:
         if self.feed:
             await self.feed.close()
         self._flush()
+        self.gate.stop()  # batches waiting for a slot or a limit are released at once
         pending = [task for task in self.tasks if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=self.grace_seconds)
@@ -157,6 +167,7 @@ class PipelineRunner:
             if task:
                 task.cancel()
         self.stats.state = "stopped" if self.stats.state == "running" else self.stats.state
+        self.stats.flow = None
 
     def on_reconnected(self) -> None:
         if self.feed:
@@ -181,16 +192,16 @@ class PipelineRunner:
             return
         counters = self.counters
         counters.received += 1
-        self.window_in += 1
         try:
             record = orjson.loads(msg.data)
         except ValueError:  # includes UnicodeDecodeError
             record = None
         if type(record) is not dict:
             counters.transform_errors += 1
-            self.window_dropped += 1
-            self._spawn(self._dead_letter_one(msg, "the raw record is not a JSON object, so no filter or transform "
-                                                   "can run on it; check what publishes to the raw subject"))
+            reason = ("the raw record is not a JSON object, so no filter or transform can run on it; "
+                      "check what publishes to the raw subject")
+            self.stats.note_record_error("transform", reason, msg.data)
+            self._spawn(self._dead_letter_one(msg, reason))
         else:
             outcome, value = self.compiled.process(record)
             if outcome is Outcome.PASSED:
@@ -201,15 +212,16 @@ class PipelineRunner:
                 elif was_empty:
                     self.wake.set()
             else:
-                self.window_dropped += 1
                 if outcome is Outcome.TRANSFORM_ERROR:
                     counters.transform_errors += 1
+                    self.stats.note_record_error("transform", value, msg.data)
                     self._spawn(self._dead_letter_one(msg, value))
                 else:
                     if outcome is Outcome.FILTERED:
                         counters.filtered += 1
                     else:
                         counters.filter_errors += 1
+                        self.stats.note_record_error("filter", value, msg.data)
                         logger.debug("project %s: %s", self.project_id, value)
                     self.held -= 1
                     del self.held_since[msg.reply]
@@ -222,9 +234,7 @@ class PipelineRunner:
             self._start_delivery(self.batcher.take())
 
     def _start_delivery(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline | None = None) -> None:
-        window = (self.window_in, self.window_dropped)
-        self.window_in = self.window_dropped = 0
-        self._spawn(self._deliver(items, compiled or self.compiled, window))
+        self._spawn(self._deliver(items, compiled or self.compiled))
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -249,6 +259,12 @@ class PipelineRunner:
                            len(batch), exc_info=True)
         if self.feed and not self.stopping.is_set():
             await self.feed.top_up(self.max_held - self.held, self.request_size)
+
+    async def touch(self, msgs: list[Msg]) -> None:
+        """Tell JetStream the messages are still being worked on (they wait for a slot or a limit)."""
+        publish = self.nc.publish
+        for msg in msgs:
+            await publish(msg.reply, IN_PROGRESS)
 
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
         """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""
@@ -280,11 +296,10 @@ class PipelineRunner:
             logger.debug("project %s: heartbeat skipped while NATS is unreachable", self.project_id)
         return sent
 
-    async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline,
-                       window: tuple[int, int]) -> None:
+    async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline) -> None:
         msgs = [msg for msg, _ in items]
         try:
-            await deliver_batch(self, msgs, [record for _, record in items], compiled, window)
+            await deliver_batch(self, msgs, [record for _, record in items], compiled)
         except asyncio.CancelledError:
             await self.settle(msgs, NAK)
             raise

@@ -56,7 +56,6 @@ class WorkerSettings:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     metrics_port: int = 0
     metrics_addr: str = "0.0.0.0"
-    max_concurrent_batches: int = 4
     grace_seconds: float = 10.0
     connect_timeout: float = 2.0
 
@@ -234,7 +233,6 @@ class Worker:
         await ensure_streams(self.js, project_id, self.settings.stream_limits)
         stats = await self.stats.for_project(project_id)
         runner = PipelineRunner(self.nc, self.js, compiled, self.agent, stats,
-                                max_concurrent_batches=self.settings.max_concurrent_batches,
                                 grace_seconds=self.settings.grace_seconds, runs=self.runs)
         try:
             await runner.start()

@@ -40,6 +40,8 @@ class Metric:
 METRICS = (
     Metric("records_in", "Records in", counter=True),
     Metric("dropped", "Dropped by filter", counter=True),
+    Metric("filter_errors", "Filter errors", counter=True, bad=True),
+    Metric("transform_errors", "Transform errors", counter=True, bad=True),
     Metric("batches", "Batches to agent", counter=True),
     Metric("agent_errors", "Agent errors", counter=True, bad=True),
     Metric("outputs", "Agent outputs", counter=True),
@@ -58,6 +60,9 @@ def _flatten(stats: dict) -> dict:
     return {
         "records_in": (stats.get("received") or {}).get("messages"),
         "dropped": stats.get("filtered_out"),
+        "filter_errors": stats.get("filter_errors"),
+        "transform_errors": stats.get("transform_errors"),
+        "record_error": stats.get("last_record_error"),
         "batches": stats.get("batches_sent"),
         "agent_errors": stats.get("agent_errors"),
         "outputs": (stats.get("outputs") or {}).get("messages"),
@@ -138,6 +143,15 @@ def cards(history: list[tuple[float, dict]]) -> list[dict]:
         out.append({"metric": metric, "value": value, "rate": rate, "line": line, "area": area_points(line),
                     "bad": metric.bad and bool(value)})
     return out
+
+
+def record_error(history: list[tuple[float, dict]]) -> dict | None:
+    """The latest filter or transform error (kind, message, sample record, at), if any worker saw one."""
+    latest = history[-1][1] if history else {}
+    error = latest.get("record_error")
+    if not isinstance(error, dict):
+        return None
+    return {**error, "at": _parse_time(error.get("at"))}
 
 
 def health(projects: list) -> dict:

@@ -34,6 +34,7 @@ from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
 from sinks.worker.deadletter import REPLAY_SINK_HEADER, publish_dead_letter, sink_dead_letter
 from sinks.worker.delivery import RetryPolicy, deliver_with_retries
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ async def delete_consumer(js: JetStreamContext, project_id: str, sink_id: str, g
 class SinkConsumer:
     def __init__(self, js: JetStreamContext, project_id: str, sink: dict, options: ConsumerOptions,
                  context: DeliveryContext, stats: StatsRecorder, stop: asyncio.Event, max_payload: int = 1024 * 1024,
-                 config_version: int = 0):
+                 pacer: Pacer | None = None, config_version: int = 0):
         self.js = js
         self.project_id = project_id
         self.sink = sink
@@ -149,6 +150,7 @@ class SinkConsumer:
         self.stats = stats
         self.stop = stop
         self.subscription: JetStreamContext.PullSubscription | None = None
+        self.pacer = pacer or Pacer()  # shared by the worker's consumers: one budget per target URL
         self.inflight: list[Msg] = []
         # Leave room for headers and protocol overhead under the server's max_payload.
         self.max_entry_bytes = max(64 * 1024, max_payload - 16 * 1024)
@@ -234,13 +236,23 @@ class SinkConsumer:
                                    reason="invalid output message")
             return
         kind = get_kind(self.sink["kind"])
+        config = self.sink.get("config", {})
+        waited = await self.pacer.wait_turn(kind, config, self.stop)
+        if waited:
+            self.stats.throttled(self.project_id, self.sink_id, waited)
+        if self.stop.is_set():
+            await msg.nak(delay=self.options.handback_delay)
+            result.requeued += 1
+            return
+        started = time.monotonic()
         outcome = await deliver_with_retries(
-            kind, self.sink.get("config", {}), message, self.context, self.options.retry, self.stop,
+            kind, config, message, self.context, self.options.retry, self.stop,
             label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
                 self.project_id, self.sink_id, error))
         if outcome.delivered:
             await msg.ack()
-            self.stats.delivered(self.project_id, self.sink_id)
+            rtt = time.monotonic() - started if outcome.attempts == 1 else None
+            self.stats.delivered(self.project_id, self.sink_id, rtt)
             result.delivered += 1
         elif outcome.interrupted:
             await msg.nak(delay=self.options.handback_delay)

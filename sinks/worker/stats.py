@@ -20,6 +20,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSe
 from nats.js.kv import KeyValue
 
 from sinks.worker import metrics
+from sinks.worker.pacing import RoundTrips
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,12 @@ class SinkTally:
     last_error: str | None = None
     last_error_at: str | None = None
     last_success_at: str | None = None
+    throttled_seconds: float = 0.0
+    rtt_ms: tuple[float | None, float | None] | None = None  # p50, p99 of recent deliveries
 
     def empty(self) -> bool:
-        return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at)
+        return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at
+                    or self.throttled_seconds or self.rtt_ms)
 
     def merge_into(self, current: dict) -> dict:
         merged = {**current, "sinkId": self.sink_id, "updatedAt": utc_now()}
@@ -59,12 +63,20 @@ class SinkTally:
             merged["lastError"], merged["lastErrorAt"] = self.last_error, self.last_error_at
         if self.last_success_at and self.last_success_at >= (current.get("lastSuccessAt") or ""):
             merged["lastSuccessAt"] = self.last_success_at
+        try:
+            throttled = float(current.get("throttledSeconds", 0))
+        except (TypeError, ValueError):
+            throttled = 0.0
+        merged["throttledSeconds"] = round(throttled + self.throttled_seconds, 3)
+        if self.rtt_ms is not None:  # a gauge: the latest view of whichever worker wrote last
+            merged["rttP50Ms"], merged["rttP99Ms"] = self.rtt_ms
         return merged
 
 
 @dataclass
 class StatsRecorder:
     tallies: dict[tuple[str, str], SinkTally] = field(default_factory=dict)
+    round_trips: dict[tuple[str, str], RoundTrips] = field(default_factory=dict)
 
     def tally(self, project_id: str, sink_id: str) -> SinkTally:
         key = (project_id, sink_id)
@@ -72,11 +84,22 @@ class StatsRecorder:
             self.tallies[key] = SinkTally(project_id, sink_id)
         return self.tallies[key]
 
-    def delivered(self, project_id: str, sink_id: str) -> None:
+    def delivered(self, project_id: str, sink_id: str, rtt: float | None = None) -> None:
         tally = self.tally(project_id, sink_id)
         tally.deliveries += 1
         tally.last_success_at = utc_now()
         metrics.DELIVERIES.labels(project_id, sink_id).inc()
+        if rtt is not None:
+            trips = self.round_trips.setdefault((project_id, sink_id), RoundTrips())
+            trips.add(rtt)
+            tally.rtt_ms = trips.percentiles_ms()
+            for quantile, value in zip(("0.5", "0.99"), tally.rtt_ms, strict=True):
+                metrics.ROUND_TRIP_SECONDS.labels(project_id, sink_id, quantile).set(value / 1000)
+
+    def throttled(self, project_id: str, sink_id: str, seconds: float) -> None:
+        """Time an output waited for the sink's rate limit."""
+        self.tally(project_id, sink_id).throttled_seconds += seconds
+        metrics.THROTTLED_SECONDS.labels(project_id, sink_id).inc(seconds)
 
     def attempt_failed(self, project_id: str, sink_id: str, error: str) -> None:
         """One failed attempt, recorded as it happens (the next flush publishes it mid-outage)."""

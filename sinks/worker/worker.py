@@ -37,6 +37,7 @@ from sinks.worker.consumer import (
     delete_consumer,
     parse_consumer_name,
 )
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class SinkWorker:
         self.options = options
         self.stop = asyncio.Event()
         self.stats = StatsRecorder()
+        self.pacer = Pacer()
         self.client = Outbound(allow_private=options.allow_private, user_agent=USER_AGENT)
         self.context = DeliveryContext(self.client, options.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
@@ -134,7 +136,7 @@ class SinkWorker:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
-                                        self.stats, self.stop, max_payload=self.nc.max_payload,
+                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer,
                                         config_version=int(document.get("version", 0)))
                 await consumer.bind()
                 self.consumers[sink_id] = consumer

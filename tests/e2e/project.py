@@ -25,6 +25,7 @@ class ProjectApi:
     """A project of the test's user: its id, one API key, and the API calls the tests need."""
 
     def __init__(self, user, name: str, js: Js):
+        self.user = user
         self.client: APIClient = client_for(user)
         self.js = js
         created = self.call("post", "/api/v1/projects/", {"name": name}, expect=201)

@@ -45,6 +45,8 @@ class Agent:
     # (index of the request, request) -> (status, headers, delay in seconds)
     script: Callable[[int, AgentRequest], tuple[int, dict, float]] = lambda index, request: (200, {}, 0.0)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    open: int = 0  # requests being answered right now
+    peak: int = 0  # the most requests ever open at once
 
     def answered(self, status: int = 200) -> list[AgentRequest]:
         with self.lock:
@@ -64,9 +66,15 @@ def _handler(agent: Agent):
             with agent.lock:
                 index = len(agent.requests)
                 agent.requests.append(request)
-            status, headers, delay = agent.script(index, request)
-            if delay:
-                time.sleep(delay)
+                agent.open += 1
+                agent.peak = max(agent.peak, agent.open)
+            try:
+                status, headers, delay = agent.script(index, request)
+                if delay:
+                    time.sleep(delay)
+            finally:
+                with agent.lock:
+                    agent.open -= 1
             request.status = status
             payload = b'{"ok":true}' if status < 300 else b"agent says no"
             self.send_response(status)
@@ -82,10 +90,15 @@ def _handler(agent: Agent):
     return Handler
 
 
+class AgentServer(ThreadingHTTPServer):
+    request_queue_size = 256  # many batches in flight open many connections at once
+    daemon_threads = True
+
+
 @pytest.fixture
 def agent() -> Iterator[Agent]:
     state = Agent()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = AgentServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/ingest"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

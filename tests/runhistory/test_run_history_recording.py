@@ -104,8 +104,8 @@ async def _when_len(coro, n):
 
 
 async def test_runs_are_listed_newest_first_in_pages(nc, project, agent, history):
-    document = config_document(project, agent.url, batchSize=1, batchMaxWaitMs=10)
-    async with running(make_runner(nc, document, runs=history, max_concurrent_batches=1)):
+    document = config_document(project, agent.url, batchSize=1, batchMaxWaitMs=10, maxConcurrency=1)
+    async with running(make_runner(nc, document, runs=history)):
         for n in range(5):
             await publish_records(nc, project, [log_record(n)])
             await eventually(lambda n=n: len(agent.answered()) == n + 1)
