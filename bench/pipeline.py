@@ -98,7 +98,7 @@ def document(project_id: str, agent_url: str) -> dict:
                               "output_type": "int"}],
                          "agentEndpoint": agent_url, "agentHeaders": {}, "batchSize": 100, "batchMaxWaitMs": 50,
                          "signals": ["logs"], "requestTimeoutMs": 10_000,
-                         "retry": {"maxAttempts": 8, "maxElapsedSeconds": 300, "initialBackoffMs": 500,
+                         "retry": {"initialBackoffMs": 500,
                                    "maxBackoffMs": 30_000}}}
 
 

@@ -223,8 +223,6 @@ PLAYGROUND_TIMEOUT_SECONDS = env_int("PLAYGROUND_TIMEOUT", 10, minimum=2, maximu
 PLAYGROUND_CONCURRENCY = env_int("PLAYGROUND_CONCURRENCY", 2, minimum=1, maximum=64)
 
 # Sink worker (manage.py runsink), see docs/sinks.md.
-SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)
-SINK_MAX_ELAPSED_SECONDS = env_seconds("SINK_MAX_ELAPSED", 300)
 SINK_INITIAL_BACKOFF_MS = env_int("SINK_INITIAL_BACKOFF_MS", 1000, minimum=1)
 SINK_MAX_BACKOFF_MS = env_int("SINK_MAX_BACKOFF_MS", 60_000, minimum=1)
 SINK_REQUEST_TIMEOUT_SECONDS = env_int("SINK_REQUEST_TIMEOUT", 10, minimum=1, maximum=300)

@@ -57,6 +57,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "membership": membership,
         "tab": "activity",
         "cards": stats.cards(history),
+        "stalled": stats.stalled(project, history),
         "record_error": stats.record_error(history),
         "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
@@ -79,4 +80,5 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
     history = stats.sample(membership.project.pk)
     return render_page(request, "projects/detail.html", "projects/partials/stats.html",
                        {"project": membership.project, "cards": stats.cards(history),
+                        "stalled": stats.stalled(membership.project, history),
                         "record_error": stats.record_error(history), "has_stats": bool(history)})

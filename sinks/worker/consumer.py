@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -29,11 +30,12 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from outbound import RetryPolicy
 from projects.streams import output_stream, output_subject
 from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
 from sinks.worker.deadletter import REPLAY_SINK_HEADER, publish_dead_letter, sink_dead_letter
-from sinks.worker.delivery import RetryPolicy, deliver_with_retries
+from sinks.worker.delivery import deliver_with_retries
 from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
@@ -167,6 +169,14 @@ class SinkConsumer:
     def label(self) -> str:
         return f"sink {self.sink.get('name', '')} ({self.sink_id}) of project {self.project_id}"
 
+    def retry_policy(self) -> RetryPolicy:
+        """The worker's policy, with this sink's own "dead-letter after" when it has one (the worker's
+        default is None: retry while the stream holds the outputs)."""
+        seconds = self.sink.get("deadLetterAfterSeconds")
+        if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+            return dataclasses.replace(self.options.retry, dead_letter_after=float(seconds))
+        return self.options.retry
+
     async def bind(self) -> None:
         """Create the consumer if needed and subscribe to it; also used after it was deleted under us."""
         await self.unbind()
@@ -246,9 +256,9 @@ class SinkConsumer:
             return
         started = time.monotonic()
         outcome = await deliver_with_retries(
-            kind, config, message, self.context, self.options.retry, self.stop,
-            label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
-                self.project_id, self.sink_id, error))
+            kind, config, message, self.context, self.retry_policy(), self.stop,
+            label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
+                self.project_id, self.sink_id, error, transient=not permanent))
         if outcome.delivered:
             await msg.ack()
             rtt = time.monotonic() - started if outcome.attempts == 1 else None

@@ -146,3 +146,9 @@ def test_errors_point_where_go_points(source, column):
     with pytest.raises(ExprError) as info:
         run(source)
     assert info.value.column == column, str(info.value)
+
+
+def test_month_and_weekday_print_as_names_and_durations_pass_kind_checks():
+    assert run('string(date(ts).Month()) + " " + string(date(ts).Weekday())') == "January Monday"
+    with pytest.raises(ExprRuntimeError, match="invalid argument for abs"):
+        run('abs(duration("1h"))')  # accepted by Go's kind-based check, refused when run

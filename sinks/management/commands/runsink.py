@@ -1,9 +1,9 @@
 """``manage.py runsink``: deliver agent outputs to webhooks and Slack until SIGTERM.
 
-Retry defaults (8 attempts within 300 s, backoff 1 s doubling up to 60 s, 10 s per request)
-come from settings SINK_MAX_ATTEMPTS, SINK_MAX_ELAPSED_SECONDS,
-SINK_INITIAL_BACKOFF_MS, SINK_MAX_BACKOFF_MS and SINK_REQUEST_TIMEOUT_SECONDS, and can be
-overridden per process with the options below.
+Transient failures are retried while the stream holds the outputs (backoff 1 s doubling up to
+60 s, 10 s per request: settings SINK_INITIAL_BACKOFF_MS, SINK_MAX_BACKOFF_MS and
+SINK_REQUEST_TIMEOUT_SECONDS, overridden per process with the options below); a sink's own
+"dead-letter after" setting opts in to giving up.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ class Command(BaseCommand):
     help = "Run the sink worker: one durable consumer per enabled sink, delivering to webhooks and Slack."
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-attempts", type=int, default=settings.SINK_MAX_ATTEMPTS)
-        parser.add_argument("--max-elapsed", type=float, default=settings.SINK_MAX_ELAPSED_SECONDS,
-                            help="seconds after which a failing message goes to the DLQ")
         parser.add_argument("--initial-backoff-ms", type=int, default=settings.SINK_INITIAL_BACKOFF_MS)
         parser.add_argument("--max-backoff-ms", type=int, default=settings.SINK_MAX_BACKOFF_MS)
         parser.add_argument("--request-timeout", type=float, default=settings.SINK_REQUEST_TIMEOUT_SECONDS,
@@ -45,8 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
 
     def handle(self, *args, **options):
-        retry = RetryPolicy(max_attempts=options["max_attempts"], dead_letter_after=options["max_elapsed"],
-                            initial_backoff=options["initial_backoff_ms"] / 1000,
+        # Transient failures are retried while the stream holds the outputs; a sink may opt in to
+        # dead-lettering after a while (its dead_letter_after_minutes, in the config document).
+        retry = RetryPolicy(initial_backoff=options["initial_backoff_ms"] / 1000,
                             max_backoff=options["max_backoff_ms"] / 1000)
         timeout = options["request_timeout"]
         # ack_wait keeps its short default whatever the timeout: every message of a batch being
