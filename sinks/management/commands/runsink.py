@@ -39,7 +39,8 @@ class Command(BaseCommand):
                             help="seconds per delivery attempt")
         parser.add_argument("--batch-size", type=int, default=settings.SINK_BATCH_SIZE)
         parser.add_argument("--metrics-port", type=int, default=9465, help="Prometheus /metrics port (0 = off)")
-        parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
+        parser.add_argument("--metrics-addr", default="127.0.0.1",
+                            help="address the metrics endpoint listens on (loopback by default; 0.0.0.0 for all)")
 
     def handle(self, *args, **options):
         # Transient failures are retried while the stream holds the outputs; a sink may opt in to
