@@ -4,29 +4,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFORMANCE_DIR ?= ../shared/conformance/expr
 
-.PHONY: run test install install-dev migrate lint conformance bench clean browser
+.PHONY: run test install install-run install-dev migrate lint conformance bench clean browser superuser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# requirements.txt is what a production host needs; requirements-run.txt adds the embedded
+# nats-server for `make run`; requirements-dev.txt adds the test tools on top of that.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt sdk/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	$(BIN)/pip install --quiet -e sdk/python
+$(VENV)/.installed-run: requirements.txt requirements-run.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-run.txt
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-dev: requirements.txt requirements-run.txt requirements-dev.txt sdk/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -e sdk/python
+	touch $(VENV)/.installed $(VENV)/.installed-run $@
+
 install: $(VENV)/.installed
+install-run: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 
-run: migrate
+run: install-run migrate
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py runstack --with-example-agent
+
+# An operator for Django admin, with the same defaults as `make run` (DEBUG=1, the SQLite in var/).
+superuser: migrate
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py createsuperuser $(ARGS)
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 browser:
@@ -34,10 +45,15 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; fi
 
+# The conformance report is printed after the suite; without the corpus it is skipped with a
+# message on a developer's machine and fails in CI (CI=true), where a silent skip would hide it.
 test: install-dev browser
 	$(BIN)/python -m pytest
-	@if [ -d "$(CONFORMANCE_DIR)" ] && [ -f pipelines/expr/conformance.py ]; then \
-		$(BIN)/python -m pipelines.expr.conformance "$(CONFORMANCE_DIR)"; fi
+	@if [ -d "$(CONFORMANCE_DIR)" ]; then \
+		$(BIN)/python -m pipelines.expr.conformance "$(CONFORMANCE_DIR)"; \
+	elif [ "$${CI:-}" = true ]; then \
+		echo "conformance corpus missing at $(CONFORMANCE_DIR): CI must print the conformance report" >&2; exit 1; \
+	else echo "conformance corpus missing at $(CONFORMANCE_DIR): conformance report skipped"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

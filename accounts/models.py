@@ -57,4 +57,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = normalize_email(self.email)
+        # set_password() leaves the raw password in _password until the next save: whatever
+        # changed it (the UI, the API, Django admin, `manage.py changepassword`), the user's
+        # refresh tokens must die with the old password.
+        password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.tokens import revoke_refresh_tokens
+
+            revoke_refresh_tokens(self)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
@@ -48,6 +49,13 @@ def signup(request):
     return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
+def admin_login(request, extra_context=None):
+    """Django admin's login page behind the same rate limit as the product's login."""
+    if request.method == "POST" and form_rate_limited(request):
+        return HttpResponse(RATE_LIMITED, status=429, content_type="text/plain; charset=utf-8")
+    return admin.site.login(request, extra_context)
+
+
 class LogoutView(auth_views.LogoutView):
     """POST-only logout (Django 5), redirecting to the login page."""
 
@@ -57,6 +65,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("projects:list")
+
+    def post(self, request, *args, **kwargs):
+        # Guessing the old password from a borrowed session is as limited as guessing at login.
+        if form_rate_limited(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, RATE_LIMITED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -124,7 +124,7 @@ def config_document(project_id: str, prefix: str, secret: str, agent_url: str, a
                          "agentEndpoint": agent_url, "agentHeaders": {"Authorization": "Bearer bench"},
                          "batchSize": args.batch_size, "batchMaxWaitMs": args.batch_max_wait_ms,
                          "signals": ["logs"], "requestTimeoutMs": 10_000,
-                         "retry": {"maxAttempts": 8, "maxElapsedSeconds": 300, "initialBackoffMs": 500,
+                         "retry": {"initialBackoffMs": 500,
                                    "maxBackoffMs": 30_000}}}
 
 
@@ -257,7 +257,7 @@ def main(args: argparse.Namespace) -> int:
             env = {**os.environ, "NATS_URL": server.url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
                    "DEBUG": "0", "GLASSFLOW_VAR_DIR": str(store / "var"), "LOG_LEVEL": "WARNING",
                    "ALLOW_PRIVATE_TARGETS": "1"}
-            for name, command in (("receiver", ["runreceiver", "--host", "127.0.0.1", "--port", str(receiver_port)]),
+            for name, command in (("receiver", ["runreceiver", "--host", "127.0.0.1", "--port", str(receiver_port), "--grpc-port", "0"]),
                                   ("pipeline", ["runpipeline", "--metrics-port", "0", "--worker-id", "bench"])):
                 log = open(store / f"{name}.log", "wb")  # noqa: SIM115  closed with the process
                 processes[name] = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *command], env=env,

@@ -12,5 +12,6 @@ urlpatterns = [
     path("projects/<uuid:project_id>/pipeline/", include("pipelines.api.urls")),
     path("projects/<uuid:project_id>/sinks/", include("sinks.api.urls")),
     path("projects/<uuid:project_id>/deadletters/", include("deadletters.api.urls")),
+    path("projects/<uuid:project_id>/runs/", include("runs.api.urls")),
     path("projects/<uuid:project_id>/stats/", ProjectStatsView.as_view(), name="api-project-stats"),
 ]

@@ -99,3 +99,25 @@ def env_seconds(name: str, default: int) -> int:
     if value <= 0:
         raise ImproperlyConfigured(f"{name}={raw!r} must be positive")
     return value * _DURATION_UNITS[unit]
+
+
+_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "placeholder", "example", "secret-key-here",
+                 "insecure")
+
+
+def env_secret(name: str, *, minimum_length: int, default: str | None = None) -> str | None:
+    """A secret that must be long and not a value copied from an example file (checked when set).
+
+    ``change-me-too`` from an env.example would otherwise be a working credential in production.
+    """
+    value = env_str(name, default)
+    if value is None:
+        return None
+    lowered = value.lower()
+    if any(marker in lowered for marker in _PLACEHOLDERS):
+        raise ImproperlyConfigured(f"{name} looks like a placeholder from an example file; generate a real one "
+                                   "with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`")
+    if len(value) < minimum_length:
+        raise ImproperlyConfigured(f"{name} is shorter than {minimum_length} characters; generate one with "
+                                   "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`")
+    return value

@@ -7,6 +7,11 @@ streams without creating consumers or touching acks, so watching never disturbs 
 pipeline. The stream is bounded: at most ``MAX_EVENTS_PER_SECOND`` events (the rest are
 counted and reported as skipped), each event cut to ``MAX_EVENT_CHARS``, and it ends
 after ``MAX_SECONDS``; the browser offers "Resume" to open a new one.
+
+Each stream holds a NATS connection, so a user may hold at most ``LIVE_TAILS_PER_USER`` at once,
+counted across all web processes: a stream takes one of the user's numbered slots in the shared
+``ratelimit`` cache (an atomic ``add``) and frees it when it ends; a slot left by a crashed process
+expires shortly after the longest a stream can last.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 
 import nats
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
 from projects.access import membership_for
@@ -104,13 +111,51 @@ async def tail_events(project_id: object, *, max_seconds: float = MAX_SECONDS,
         await nc.close()
 
 
+def _slot_key(user_id: object, slot: int) -> str:
+    return f"live-tail:{user_id}:{slot}"
+
+
+async def take_slot(user_id: object) -> str | None:
+    """The cache key of a free live-tail slot of the user, now taken; None when all are in use."""
+    cache, token = caches["ratelimit"], uuid.uuid4().hex
+    for slot in range(settings.LIVE_TAILS_PER_USER):
+        if await cache.aadd(_slot_key(user_id, slot), token, timeout=MAX_SECONDS + 60):
+            return _slot_key(user_id, slot)
+    return None
+
+
+async def limited(events: AsyncIterator[str], slot: str) -> AsyncIterator[str]:
+    """The events, freeing the slot when the stream ends (finished, closed by the browser, failed)."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        await caches["ratelimit"].adelete(slot)
+
+
+async def refused(message: str) -> AsyncIterator[str]:
+    yield "retry: 60000\n\n"
+    yield sse("end", message)
+
+
 async def live_tail(request: HttpRequest, project_id) -> HttpResponse:
     """``GET /projects/{id}/live/``: the event stream, for members of the project only."""
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404("No such project.")
     await sync_to_async(membership_for)(user, project_id)  # 404 for non-members
-    response = StreamingHttpResponse(tail_events(project_id), content_type="text/event-stream")
+    slot = await take_slot(user.pk)
+    if slot is None:
+        # An EventSource cannot read the body of an error status, so the refusal is an "end"
+        # event the page shows; the header tells scripts and tests apart from a finished stream.
+        limit = settings.LIVE_TAILS_PER_USER
+        response = StreamingHttpResponse(refused(
+            f"you have {limit} live tails open, the most one user may have (LIVE_TAILS_PER_USER={limit}); "
+            "close one (another tab or window) and press Resume"), content_type="text/event-stream")
+        response["X-Live-Tail-Refused"] = "limit"
+        response["Cache-Control"] = "no-cache"
+        return response
+    response = StreamingHttpResponse(limited(tail_events(project_id), slot), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx would otherwise buffer the stream
     return response

@@ -13,13 +13,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from glassflow_site.env import env_bool, env_bytes, env_int, env_list, env_seconds, env_str
+from glassflow_site.env import env_bool, env_bytes, env_int, env_list, env_seconds, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GLASSFLOW_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
+# Outside DEBUG, placeholders such as deploy/systemd/env.example's and short values stop the start.
+SECRET_KEY = env_str("SECRET_KEY") if DEBUG else env_secret("SECRET_KEY", minimum_length=32)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (generate one with "
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI and Redoc files, served from static/ (no CDN at run time).
+    "drf_spectacular_sidecar",
     "django_htmx",
     "accounts",
     "projects",
@@ -123,7 +126,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # reads it synchronously (in a thread). That is expected for static files and not worth a log line.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "default" is per process (dashboard history, fine to lose). Rate-limit counters must be shared
+# by every web process and host, or N processes allow N times the rate: they live in a table of
+# the main database (SQLite or PostgreSQL alike), created by the accounts migrations.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "gf_ratelimit_cache",
+                  "OPTIONS": {"MAX_ENTRIES": 100_000, "CULL_FREQUENCY": 4}},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -134,6 +144,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
+# Quotas (docs/security.md): projects an account may own, live tails a user may hold open at once.
+PROJECTS_PER_ACCOUNT = env_int("PROJECTS_PER_ACCOUNT", 10, minimum=1, maximum=100_000)
+LIVE_TAILS_PER_USER = env_int("LIVE_TAILS_PER_USER", 3, minimum=1, maximum=100)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -146,7 +159,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_RATE_LIMIT},
     # How many reverse proxies append to X-Forwarded-For; rate limits key on the client address.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10) or None,
+    # 0 (not None, which would make DRF trust the client's own X-Forwarded-For) = the TCP peer.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0, maximum=10),
 }
 
 SIMPLE_JWT = {
@@ -155,6 +169,9 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Access tokens carry a digest of the password hash and stop working when it changes;
+    # refresh tokens are blacklisted on a password change (accounts/tokens.py).
+    "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
@@ -164,6 +181,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # NATS and JetStream. NATS_URL may list several servers separated by commas.
@@ -172,22 +192,42 @@ NATS_SERVERS = [url.strip() for url in NATS_URL.split(",") if url.strip()]
 NATS_CONNECT_TIMEOUT = env_int("NATS_CONNECT_TIMEOUT", 2, minimum=1, maximum=60)
 STREAM_MAX_AGE_SECONDS = env_seconds("STREAM_MAX_AGE", 7 * 86400)
 STREAM_MAX_BYTES = env_bytes("STREAM_MAX_BYTES", 1024**3)
+# Outputs and dead letters may be smaller than raw records; 0 (the default) = STREAM_MAX_BYTES.
+# One project reserves raw + output + dlq + RUN_HISTORY_MAX_BYTES (docs/security.md, "Limits").
+STREAM_OUTPUT_MAX_BYTES = env_bytes("STREAM_OUTPUT_MAX_BYTES", 0)
+STREAM_DLQ_MAX_BYTES = env_bytes("STREAM_DLQ_MAX_BYTES", 0)
 STREAM_REPLICAS = env_int("STREAM_REPLICAS", 1, minimum=1, maximum=5)
 STREAM_DUPLICATE_WINDOW_SECONDS = env_seconds("STREAM_DUPLICATE_WINDOW", 120)
 CONFIG_BUCKET = env_str("CONFIG_BUCKET", "gf-ai-config")
+# Run history (stream gf-ai-runs-{id}, docs/pipeline-worker.md): every batch sent to an agent.
+RUN_HISTORY_ENABLED = env_bool("RUN_HISTORY", True)
+RUN_HISTORY_MAX_AGE_SECONDS = env_seconds("RUN_HISTORY_MAX_AGE", 86400)
+RUN_HISTORY_MAX_BYTES = env_bytes("RUN_HISTORY_MAX_BYTES", STREAM_MAX_BYTES // 4)
+RUN_HISTORY_PREVIEW_BYTES = env_int("RUN_HISTORY_PREVIEW_BYTES", 64 * 1024, minimum=2, maximum=4 * 1024**2)
 CONFIG_RECONCILE_INTERVAL = env_int("CONFIG_RECONCILE_INTERVAL", 5, minimum=1, maximum=3600)
 
 # Outbound targets (agent endpoints, webhooks, Slack): private and loopback addresses
 # are refused unless this is on. It follows DEBUG so local development can use them.
 ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", DEBUG)
 
-# Bearer token for the /internal/v1/ endpoints used by services outside NATS. Unset in
-# production disables them; development gets a fixed token so the walkthrough works.
-INTERNAL_SERVICE_TOKEN = env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token" if DEBUG else None)
+# Bearer token for the /internal/v1/ endpoints used by services outside NATS (their answers hold
+# every tenant's unmasked secrets). Unset in production disables them; development gets a fixed
+# token so the walkthrough works. Outside DEBUG a placeholder or short token stops the start.
+INTERNAL_SERVICE_TOKEN = (env_str("INTERNAL_SERVICE_TOKEN", "dev-internal-token") if DEBUG
+                          else env_secret("INTERNAL_SERVICE_TOKEN", minimum_length=32))
+# Whether the public web app answers /internal/ at all. Off in production: run the internal
+# listener instead (`manage.py runinternal`, loopback only). make run (DEBUG) keeps it on.
+INTERNAL_API_ON_PUBLIC = env_bool("INTERNAL_API_ON_PUBLIC", DEBUG)
+INTERNAL_API_PORT = env_int("INTERNAL_API_PORT", 8001, minimum=1, maximum=65535)
+
+# Pipeline editor playground: each "Run on sample" runs in a child process with these hard limits
+# (docs/security.md), at most PLAYGROUND_CONCURRENCY at a time per web process.
+PLAYGROUND_CPU_SECONDS = env_int("PLAYGROUND_CPU_SECONDS", 2, minimum=1, maximum=60)
+PLAYGROUND_MEMORY_BYTES = env_bytes("PLAYGROUND_MEMORY", 256 * 1024**2)
+PLAYGROUND_TIMEOUT_SECONDS = env_int("PLAYGROUND_TIMEOUT", 10, minimum=2, maximum=120)
+PLAYGROUND_CONCURRENCY = env_int("PLAYGROUND_CONCURRENCY", 2, minimum=1, maximum=64)
 
 # Sink worker (manage.py runsink), see docs/sinks.md.
-SINK_MAX_ATTEMPTS = env_int("SINK_MAX_ATTEMPTS", 8, minimum=1, maximum=1000)
-SINK_MAX_ELAPSED_SECONDS = env_seconds("SINK_MAX_ELAPSED", 300)
 SINK_INITIAL_BACKOFF_MS = env_int("SINK_INITIAL_BACKOFF_MS", 1000, minimum=1)
 SINK_MAX_BACKOFF_MS = env_int("SINK_MAX_BACKOFF_MS", 60_000, minimum=1)
 SINK_REQUEST_TIMEOUT_SECONDS = env_int("SINK_REQUEST_TIMEOUT", 10, minimum=1, maximum=300)

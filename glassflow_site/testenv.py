@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOW_PRIVATE_TARGETS", "1")
-os.environ.setdefault("INTERNAL_SERVICE_TOKEN", "test-internal-token")
+os.environ.setdefault("INTERNAL_SERVICE_TOKEN", "test-internal-token-0123456789abcdefghij")
 os.environ.setdefault("GLASSFLOW_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 os.environ.setdefault("CONFIG_RECONCILE_INTERVAL", "1")
 # JetStream reserves each stream's max_bytes from the server's storage up front; with the 1 GiB

@@ -28,6 +28,10 @@ class EditorState:
     batch_size: str = "10"
     batch_max_wait_ms: str = "1000"
     signals: list[str] = field(default_factory=lambda: ["logs"])
+    max_concurrency: str = "64"
+    max_batches_per_minute: str = ""
+    max_records_per_day: str = ""
+    dead_letter_after_minutes: str = ""
     records: str = ""
 
     @classmethod
@@ -42,6 +46,10 @@ class EditorState:
             batch_size=str(pipeline.batch_size),
             batch_max_wait_ms=str(pipeline.batch_max_wait_ms),
             signals=list(pipeline.signals),
+            max_concurrency=str(pipeline.max_concurrency),
+            max_batches_per_minute=_blank_if_none(pipeline.max_batches_per_minute),
+            max_records_per_day=_blank_if_none(pipeline.max_records_per_day),
+            dead_letter_after_minutes=_blank_if_none(pipeline.dead_letter_after_minutes),
         )
 
     @classmethod
@@ -63,6 +71,10 @@ class EditorState:
             batch_size=data.get("batch_size", "").strip(),
             batch_max_wait_ms=data.get("batch_max_wait_ms", "").strip(),
             signals=[signal for signal in data.getlist("signals") if signal in SIGNALS],
+            max_concurrency=data.get("max_concurrency", "64").strip(),
+            max_batches_per_minute=data.get("max_batches_per_minute", "").strip(),
+            max_records_per_day=data.get("max_records_per_day", "").strip(),
+            dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip(),
             records=data.get("records", ""),
         )
 
@@ -100,7 +112,16 @@ class EditorState:
             "batch_size": self.batch_size,
             "batch_max_wait_ms": self.batch_max_wait_ms,
             "signals": self.signals,
+            "max_concurrency": self.max_concurrency,
+            # An empty box means "no limit".
+            "max_batches_per_minute": self.max_batches_per_minute or None,
+            "max_records_per_day": self.max_records_per_day or None,
+            "dead_letter_after_minutes": self.dead_letter_after_minutes or None,
         }
+
+
+def _blank_if_none(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _count(data: QueryDict, key: str) -> int:

@@ -3,17 +3,25 @@
 It reuses the worker's pure stages (``pipelines.stages``), so what the playground shows
 is what the pipeline worker would do, and reads a project's most recent raw records
 from its JetStream stream for "load recent records".
+
+Expressions are validated exactly as on save (``pipelines.validation``: length, syntax, types),
+then run in a child process (``pipelines.playground_child``) with hard CPU, memory and wall-clock
+limits and no secrets in its environment, at most ``PLAYGROUND_CONCURRENCY`` at a time per web
+process: a hostile expression or sample costs one bounded child, never a web worker.
 """
 
 from __future__ import annotations
 
-import copy
 import json
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from pipelines.stages import ConfigError, Outcome, PipelineConfig, TransformSpec, compile_pipeline
+from django.conf import settings
+
+from pipelines import validation
 from projects.streams import raw_stream
 
 MAX_RECORDS = 200
@@ -49,33 +57,72 @@ def parse_records(text: str) -> list[dict]:
     return value
 
 
-def run(filter_source: str, transforms: list[dict], records: list[dict]) -> list[RecordResult]:
-    """Run the records through filter and transforms exactly as the worker does."""
-    config = PipelineConfig(
-        project_id="playground", filter=filter_source.strip(),
-        transforms=tuple(TransformSpec(row.get("expression", ""), row.get("output_name", ""),
-                                       row.get("output_type") or "string") for row in transforms))
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def _slot() -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(settings.PLAYGROUND_CONCURRENCY)
+        return _slots
+
+
+def validate(filter_source: str, transforms: list[dict]) -> tuple[str, list[dict]]:
+    """The same checks as saving the pipeline (``PipelineSerializer``), with the same messages."""
+    problems = []
     try:
-        pipeline = compile_pipeline(config)
-    except ConfigError as exc:
-        raise PlaygroundError(str(exc).split(": ", 1)[-1]) from None
-    results = []
-    for index, record in enumerate(records, start=1):
-        # The stages update the record in place; the sample on screen must stay as pasted.
-        outcome, value = pipeline.process(copy.deepcopy(record))
-        if outcome is Outcome.PASSED:
-            results.append(RecordResult(index, "passed", _pretty(value), ""))
-        elif outcome is Outcome.FILTERED:
-            results.append(RecordResult(index, "dropped", "", "the filter returned false"))
-        elif outcome is Outcome.FILTER_ERROR:
-            results.append(RecordResult(index, "filter error", "", f"{value} (counted as no match)"))
-        else:
-            results.append(RecordResult(index, "dead letter", "", str(value)))
+        filter_source = validation.clean_filter(filter_source)
+    except ValueError as exc:
+        problems.append(f"filter: {exc}")
+    try:
+        transforms = validation.clean_transforms(transforms)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise PlaygroundError("; ".join(problems))
+    return filter_source, transforms
+
+
+def run(filter_source: str, transforms: list[dict], records: list[dict]) -> list[RecordResult]:
+    """Run the records through filter and transforms exactly as the worker does, within the limits."""
+    filter_source, transforms = validate(filter_source, transforms)
+    request = json.dumps({"filter": filter_source, "transforms": transforms, "records": records,
+                          "cpu_seconds": settings.PLAYGROUND_CPU_SECONDS,
+                          "memory_bytes": settings.PLAYGROUND_MEMORY_BYTES}).encode()
+    slot = _slot()
+    if not slot.acquire(timeout=2):
+        raise PlaygroundError("the playground is busy with other samples right now; try again in a moment")
+    try:
+        # -E -s and an empty environment: the child sees no DATABASE_URL, SECRET_KEY or tokens.
+        child = subprocess.run([sys.executable, "-E", "-s", "-m", "pipelines.playground_child"], input=request,
+                               capture_output=True, cwd=settings.BASE_DIR, env={"LANG": "C.UTF-8"},
+                               timeout=settings.PLAYGROUND_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise PlaygroundError(f"the sample did not finish within {settings.PLAYGROUND_TIMEOUT_SECONDS} s and was "
+                              "stopped; try fewer records or simpler expressions") from None
+    finally:
+        slot.release()
+    try:
+        answer = json.loads(child.stdout)
+    except ValueError:
+        raise PlaygroundError(_stopped_message("killed")) from None
+    if answer.get("error"):
+        raise PlaygroundError(answer["error"])
+    results = [RecordResult(*row) for row in answer["results"]]
+    if answer["stopped"]:
+        raise PlaygroundError(_stopped_message(answer["stopped"], done=len(results)))
     return results
 
 
-def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+def _stopped_message(reason: str, done: int = 0) -> str:
+    limit = {"cpu": f"more than {settings.PLAYGROUND_CPU_SECONDS:g} s of CPU",
+             "memory": f"more than {settings.PLAYGROUND_MEMORY_BYTES // 1024**2} MiB of memory"}
+    used = limit.get(reason, f"more than {settings.PLAYGROUND_CPU_SECONDS:g} s of CPU or "
+                             f"{settings.PLAYGROUND_MEMORY_BYTES // 1024**2} MiB of memory")
+    return (f"the sample needed {used} and was stopped after {done} record(s); "
+            "try fewer records or simpler expressions")
 
 
 async def recent_raw_records(js, project_id: UUID, limit: int = 20) -> list[dict]:

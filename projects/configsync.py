@@ -11,6 +11,7 @@ version, so repeats and races cannot put an older document over a newer one.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from uuid import UUID
@@ -32,7 +33,10 @@ logger = logging.getLogger(__name__)
 def stream_limits() -> StreamLimits:
     return StreamLimits(max_age_seconds=settings.STREAM_MAX_AGE_SECONDS, max_bytes=settings.STREAM_MAX_BYTES,
                         replicas=settings.STREAM_REPLICAS,
-                        duplicate_window_seconds=settings.STREAM_DUPLICATE_WINDOW_SECONDS)
+                        duplicate_window_seconds=settings.STREAM_DUPLICATE_WINDOW_SECONDS,
+                        runs_max_age_seconds=settings.RUN_HISTORY_MAX_AGE_SECONDS,
+                        runs_max_bytes=settings.RUN_HISTORY_MAX_BYTES,
+                        output_max_bytes=settings.STREAM_OUTPUT_MAX_BYTES, dlq_max_bytes=settings.STREAM_DLQ_MAX_BYTES)
 
 
 def config_changed(project: Project) -> None:
@@ -49,25 +53,55 @@ def project_deleted(project_id: UUID) -> None:
 
 
 def sync_project(project_id: UUID) -> bool:
-    """Ensure the project's streams and publish its document; False if NATS was unavailable."""
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        return True
-    document = build_config_document(project)
+    """Ensure the project's streams and publish its document; False if NATS was unavailable.
+
+    A publish refused because the bucket holds a version at least as new is resolved, never
+    dropped: either that document says the same (a racing publisher got there first) or the
+    database is behind the bucket (restored from a backup). Then the database wins: its
+    version is moved past the bucket's, so workers (which ignore older versions) apply it.
+    """
     limits = stream_limits()
+    for attempt in range(4):
+        project = Project.objects.filter(pk=project_id).first()
+        if project is None:
+            return True
+        document = build_config_document(project)
 
-    async def publish(js) -> bool:
-        await natsops.ensure_streams(js, project_id, limits)
-        kv = await natsops.config_bucket(js, settings.CONFIG_BUCKET, settings.STREAM_REPLICAS)
-        return await natsops.put_config_document(kv, document)
+        async def publish(js, document=document) -> tuple[bool, dict | None]:
+            await natsops.ensure_streams(js, project_id, limits)
+            kv = await natsops.config_bucket(js, settings.CONFIG_BUCKET, settings.STREAM_REPLICAS)
+            if await natsops.put_config_document(kv, document):
+                return True, None
+            return False, await natsops.get_config_document(kv, project_id)
 
-    try:
-        bridge.call(publish)
-    except NatsUnavailable as exc:
-        logger.warning("configuration of project %s not published yet (%s); will retry", project_id, exc)
-        return False
-    updated = Project.objects.filter(pk=project_id, config_published_version__lt=document["version"]).update(
-        config_published_version=document["version"], config_published_at=timezone.now())
+        try:
+            written, current = bridge.call(publish)
+        except NatsUnavailable as exc:
+            logger.warning("configuration of project %s not published yet (%s); will retry", project_id, exc)
+            return False
+        if written or current is None or _same_settings(current, document):
+            return _mark_published(project_id, document["version"])
+        if attempt == 0 and current.get("version", 0) > document["version"]:
+            continue  # a newer change may have been committed and published meanwhile: look again
+        ahead = int(current.get("version", 0))
+        logger.warning("configuration of project %s in the bucket (version %d) is ahead of the database "
+                       "(version %d) and differs from it; the database was probably restored. Publishing the "
+                       "database's configuration as version %d", project_id, ahead, document["version"], ahead + 1)
+        Project.objects.filter(pk=project_id, config_version__lte=ahead).update(config_version=ahead + 1)
+    raise RuntimeError(f"could not publish the configuration of project {project_id}: "
+                       "the bucket kept moving ahead of the database")
+
+
+def _same_settings(stored: dict, document: dict) -> bool:
+    def settings_of(doc: dict) -> dict:
+        return {key: value for key, value in doc.items() if key not in ("generatedAt", "version")}
+
+    return settings_of(stored) == json.loads(json.dumps(settings_of(document)))
+
+
+def _mark_published(project_id: UUID, version: int) -> bool:
+    updated = Project.objects.filter(pk=project_id, config_published_version__lt=version).update(
+        config_published_version=version, config_published_at=timezone.now())
     if not updated and not Project.objects.filter(pk=project_id).exists():
         # Deleted while we published: its removal may have run before our publish re-created the
         # streams and the document, so remove them again rather than leave a live ghost.

@@ -5,6 +5,11 @@ daemon thread and one connection on it, and runs coroutines there with a bounded
 wait. When NATS is unreachable it fails fast (``NatsUnavailable``) for a short while
 instead of making every request wait for a connect timeout; the caller records the
 work as pending and the reconciler finishes it later.
+
+Only real unavailability (no connection, no answer while disconnected, JetStream itself
+answering 503) opens that fail-fast window. JetStream refusing one request (an API error
+such as "bad request" for message sequence 0, or "not found") is that caller's problem:
+it raises ``NatsRejected`` and leaves the bridge working for every other tenant.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import nats
 from django.conf import settings
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.errors import APIError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,6 +35,21 @@ FAIL_FAST_SECONDS = 2.0
 
 class NatsUnavailable(Exception):
     """NATS could not be reached or did not answer in time."""
+
+
+class NatsRejected(NatsUnavailable):
+    """JetStream answered and refused this one request (an API error with a 4xx code).
+
+    A subclass of ``NatsUnavailable`` so callers that only know "NATS could not do it" keep
+    degrading gracefully, but it never opens the fail-fast window. ``status`` is JetStream's
+    code (400, 404, ...), ``err_code`` its specific error number.
+    """
+
+    def __init__(self, error: APIError) -> None:
+        self.status = error.code or 400
+        self.err_code = error.err_code
+        self.description = error.description or "JetStream refused the request"
+        super().__init__(self.description)
 
 
 class NatsBridge:
@@ -74,12 +95,22 @@ class NatsBridge:
         future = asyncio.run_coroutine_threadsafe(self._run(operation), self._event_loop())
         try:
             return future.result(timeout)
+        except NatsRejected:
+            raise
         except NatsUnavailable:
             self._down_until = time.monotonic() + FAIL_FAST_SECONDS
             raise
+        except APIError as exc:
+            if exc.code is not None and 400 <= exc.code < 500:
+                raise NatsRejected(exc) from exc
+            self._down_until = time.monotonic() + FAIL_FAST_SECONDS  # 503: JetStream itself is unavailable
+            raise NatsUnavailable(f"JetStream is unavailable: {exc}") from exc
         except (TimeoutError, OSError, nats.errors.Error) as exc:
             future.cancel()
-            self._down_until = time.monotonic() + FAIL_FAST_SECONDS
+            # A slow operation on a healthy connection is that request's problem; only a missing
+            # connection means the next callers would wait in vain too.
+            if not (isinstance(exc, TimeoutError) and self._nc is not None and self._nc.is_connected):
+                self._down_until = time.monotonic() + FAIL_FAST_SECONDS
             raise NatsUnavailable(f"NATS did not answer: {exc.__class__.__name__} {exc}".strip()) from exc
 
     def reset(self) -> None:

@@ -98,5 +98,18 @@ async def put_config_document(kv: KeyValue, document: dict) -> bool:
     raise RuntimeError(f"could not publish the configuration of project {key}: too many concurrent writers")
 
 
+async def get_config_document(kv: KeyValue, project_id: object) -> dict | None:
+    """The document stored for the project, or None if there is none (or it is not JSON)."""
+    try:
+        entry = await kv.get(str(project_id))
+    except KeyNotFoundError:
+        return None
+    try:
+        document = json.loads(entry.value or b"null")
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
 async def remove_config_document(kv: KeyValue, project_id: object) -> None:
     await kv.purge(str(project_id))

@@ -3,7 +3,8 @@
 http and https only. Link-local and cloud metadata addresses are refused always;
 loopback, private, shared and reserved ranges only when private targets are allowed
 (on in development, off by default in production). ``check_url`` runs on save with
-what can be known without DNS (literal addresses and well-known names);
+what can be known without DNS (literal addresses, well-known names, and host names that
+resolution would reject: empty or over-long labels, invalid IDNA);
 ``check_address`` runs at delivery time on every address the host resolved to, so a
 DNS name that points inside cannot slip through.
 """
@@ -11,7 +12,10 @@ DNS name that points inside cannot slip through.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
+
+import idna
 
 METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data", "instance-data.ec2.internal"}
 LOOPBACK_HOSTS = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
@@ -28,6 +32,9 @@ METADATA_ADDRESSES = {
 }
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
+# Underscores are not valid in DNS host names but common in internal ones (Compose service
+# names), and the resolver accepts them; everything else follows RFC 1123.
+ASCII_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -69,6 +76,43 @@ def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address | str, 
             f"{ip} is a private or loopback address; these are refused unless ALLOW_PRIVATE_TARGETS is on")
 
 
+def check_host_name(host: str) -> None:
+    """Raise OutboundTargetError if resolving ``host`` could never work.
+
+    ``getaddrinfo`` raises UnicodeError (not a DNS error) for an empty label or one longer
+    than 63 octets; caught here on save, such a URL never reaches a delivery.
+    """
+    encoded: list[str] = []
+    for label in host.split("."):
+        if not label:
+            raise OutboundTargetError(f"the host name {host!r} has an empty label (two dots in a row?)")
+        if label.isascii():
+            ascii_label = label
+            if label.startswith("xn--"):
+                try:
+                    idna.decode(label)
+                except (idna.IDNAError, UnicodeError) as exc:
+                    raise OutboundTargetError(
+                        f"{label!r} is not a valid internationalized (xn--) label: {exc}") from None
+        else:
+            try:
+                ascii_label = idna.alabel(label).decode()
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise OutboundTargetError(f"{label!r} is not a valid internationalized host name label: {exc}"
+                                          ) from None
+        if len(ascii_label) > 63:
+            raise OutboundTargetError(f"the label {label[:20]!r}... is {len(ascii_label)} characters long, "
+                                      "longer than 63")
+        if ascii_label.startswith("-") or ascii_label.endswith("-"):
+            raise OutboundTargetError(f"the label {label!r} starts or ends with a hyphen")
+        if not ASCII_LABEL.fullmatch(ascii_label):
+            raise OutboundTargetError(f"{label!r} has characters that are not allowed in a host name")
+        encoded.append(ascii_label)
+    length = len(".".join(encoded))
+    if length > 253:
+        raise OutboundTargetError(f"the host name is {length} characters long (encoded), longer than 253")
+
+
 def check_url(url: str, *, allow_private: bool) -> str:
     """Validate an outbound URL on save; return it unchanged or raise OutboundTargetError."""
     try:
@@ -88,7 +132,9 @@ def check_url(url: str, *, allow_private: bool) -> str:
     ip = _parse_ip(host)
     if ip is not None:
         check_address(ip, allow_private=allow_private)
-    elif (host in LOOPBACK_HOSTS or host.endswith(".localhost")) and not allow_private:
+        return url
+    check_host_name(host)
+    if (host in LOOPBACK_HOSTS or host.endswith(".localhost")) and not allow_private:
         raise OutboundTargetError(
             f"{host} is a loopback address; these are refused unless ALLOW_PRIVATE_TARGETS is on")
     return url

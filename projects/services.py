@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from projects.configsync import config_changed, project_deleted
@@ -12,10 +13,24 @@ class LastOwnerError(ValueError):
     pass
 
 
+class QuotaExceeded(ValueError):
+    """A limit of the deployment (a setting) forbids this; the message names it."""
+
+
+def check_project_quota(owner) -> None:
+    limit = settings.PROJECTS_PER_ACCOUNT
+    # Locking the owner's memberships serialises concurrent creates by one account.
+    owned = Membership.objects.select_for_update().filter(user=owner, role=Role.OWNER).count()
+    if owned >= limit:
+        raise QuotaExceeded(f"You already own {owned} projects, the most one account may own on this deployment "
+                            f"(PROJECTS_PER_ACCOUNT={limit}); delete one, or ask the operator to raise the limit.")
+
+
 @transaction.atomic
 def create_project(name: str, owner) -> Project:
     from pipelines.models import Pipeline
 
+    check_project_quota(owner)
     project = Project.objects.create(name=name, created_by=owner)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     Pipeline.objects.create(project=project)

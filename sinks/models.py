@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from projects.models import Project
+
+DEAD_LETTER_AFTER_MAX_MINUTES = 7 * 24 * 60
 
 
 class Sink(models.Model):
@@ -16,6 +19,10 @@ class Sink(models.Model):
     kind = models.CharField(max_length=20)
     enabled = models.BooleanField(default=True)
     config = models.JSONField(default=dict)
+    # Transient failures are retried while the stream holds the outputs; set, an output failing
+    # transiently for this many minutes goes to the dead letters instead (null = never).
+    dead_letter_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(DEAD_LETTER_AFTER_MAX_MINUTES)])
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,9 +15,10 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from outbound import Outbound
 from projects.natsbridge import NatsUnavailable, bridge
 from sinks.kinds import get_kind
-from sinks.kinds.base import DeliveryContext, TransportError, new_http_client
+from sinks.kinds.base import USER_AGENT, DeliveryContext, TransportError
 from sinks.models import Sink
 from sinks.worker.stats import read_stats, utc_now
 
@@ -42,9 +43,8 @@ def sample_output_message(project_id: object) -> dict:
 
 
 async def deliver_once(sink: Sink, message: dict) -> None:
-    async with new_http_client(TEST_TIMEOUT) as client:
-        context = DeliveryContext(client, settings.ALLOW_PRIVATE_TARGETS, TEST_TIMEOUT)
-        await get_kind(sink.kind).deliver(sink.config, message, context)
+    async with Outbound(allow_private=settings.ALLOW_PRIVATE_TARGETS, user_agent=USER_AGENT) as client:
+        await get_kind(sink.kind).deliver(sink.config, message, DeliveryContext(client, TEST_TIMEOUT))
 
 
 def send_test_message(sink: Sink) -> str | None:

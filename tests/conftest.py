@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import nats
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
 from glassflow_site.natsserver import NatsServer
@@ -36,8 +36,11 @@ def _nats_settings(nats_server) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    cache.clear()  # rate-limit counters live here
+def _clear_cache(request, _django_db_marker) -> None:
+    cache.clear()
+    if request.node.get_closest_marker("django_db"):
+        # Rate-limit counters live in a database table that transactional tests do not flush.
+        caches["ratelimit"].clear()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,4 +19,19 @@ def wait_for(condition: Callable[[], T], timeout: float = 10.0, interval: float 
         if last:
             return last
         time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s: {message or condition}; last value {last!r}")
+
+
+async def wait_for_async(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02,
+                         message: str = ""):
+    """``wait_for`` for async tests: ``condition`` may return a value or an awaitable of one."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if inspect.isawaitable(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s: {message or condition}; last value {last!r}")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import factory
 
 from accounts.models import User
+from pipelines.models import Pipeline
 from projects.models import Membership, Project, Role
+from sinks.models import Sink
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -55,3 +57,18 @@ def make_team() -> Team:
     for user, role in ((owner, Role.OWNER), (admin, Role.ADMIN), (viewer, Role.VIEWER)):
         Membership.objects.create(project=project, user=user, role=role)
     return Team(project, owner, admin, viewer, outsider)
+
+
+def project_state(project_id) -> dict:
+    """Everything a write could change, to compare before and after a refused one."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return {}
+    pipeline = Pipeline.objects.filter(project=project).values().first()
+    return {
+        "project": Project.objects.filter(pk=project_id).values("name", "config_version").first(),
+        "members": sorted(project.memberships.values_list("user_id", "role")),
+        "keys": sorted(project.api_keys.values_list("name", "revoked_at")),
+        "pipeline": pipeline,
+        "sinks": sorted(Sink.objects.filter(project=project).values_list("name", "enabled", "config")),
+    }

@@ -1,21 +1,27 @@
-"""Authentication endpoints: signup, login, refresh (rotating), logout (blacklisting), me."""
+"""Authentication endpoints: signup, login, refresh (rotating), logout (blacklisting), password change, me."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.api.serializers import LogoutSerializer, SignupSerializer, UserSerializer
+from accounts.api.serializers import (
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    SignupSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.throttling import AuthThrottle
 
 
 class AuthThrottleMixin:
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthThrottle]
     throttle_scope = "auth"
 
 
@@ -57,6 +63,22 @@ class LogoutView(generics.GenericAPIView):
         except TokenError as exc:
             return Response({"refresh": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(AuthThrottleMixin, generics.GenericAPIView):
+    """Change the caller's password. Every refresh token issued before is revoked (so are access
+    tokens); the answer carries a fresh pair for the caller to continue with."""
+
+    serializer_class = PasswordChangeSerializer
+
+    @extend_schema(responses={200: TokenPairSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        request.user.set_password(serializer.validated_data["new_password"])
+        request.user.save()  # revokes the old tokens (accounts.models.User.save)
+        refresh = RefreshToken.for_user(request.user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
 class MeView(APIView):

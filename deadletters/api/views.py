@@ -9,14 +9,14 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deadletters import stats, store
 from deadletters.api.serializers import BulkResultSerializer, BulkSerializer, ListQuerySerializer
 from projects.api.views import ProjectScoped
-from projects.natsbridge import NatsUnavailable, bridge
+from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
 
 BULK_TIMEOUT = 120.0
 
@@ -28,8 +28,13 @@ class NatsDown(APIException):
 
 
 def call(operation, timeout: float | None = None):
+    """Run a JetStream operation: refused requests are the caller's 4xx, unavailability is 503."""
     try:
         return bridge.call(operation, timeout=timeout)
+    except NatsRejected as exc:
+        if exc.status == 404:
+            raise NotFound(f"Not found: {exc.description}.") from None
+        raise ValidationError({"detail": f"JetStream refused the request: {exc.description}."}) from None
     except NatsUnavailable as exc:
         raise NatsDown(f"{NatsDown.default_detail} ({exc})") from None
 

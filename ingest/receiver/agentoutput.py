@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from projects.streams import output_subject
+from runs.recorder import record_output
 
 from .asgi import Receive, Scope, Send, header, header_map, respond_json, respond_rejected
 from .body import RECORD_ROOM
@@ -66,8 +67,9 @@ async def handle_agent_output(app: ReceiverApp, scope: Scope, receive: Receive, 
             raise Rejected(415, f"unsupported content type {media_type[:60]!r}: send application/json")
         body = await app.read_request_body(scope, receive, headers, PATH)
         payload, request_id = parse_output_request(body, header(headers, b"x-request-id"))
+        arrived = received_at()
         message = json.dumps({"projectId": key.project_id, "requestId": request_id,
-                              "receivedAt": received_at(), "payload": payload},
+                              "receivedAt": arrived, "payload": payload},
                              separators=(",", ":"), ensure_ascii=False).encode()
         if len(message) > app.runtime.nc.max_payload - RECORD_ROOM:
             raise Rejected(413, f"the output message is larger than the NATS message limit of "
@@ -76,6 +78,8 @@ async def handle_agent_output(app: ReceiverApp, scope: Scope, receive: Receive, 
         # and two batches whose agents answer with the same text must not collapse into one.
         msg_id = f"out-{output_id(request_id, body)}" if request_id else None
         duplicates = await app.publish(output_subject(key.project_id), [message], msg_id)
+        if request_id and not duplicates:  # joins the output to its batch in the run history
+            await record_output(app.runtime.nc, key.project_id, request_id, arrived, payload)
     except Rejected as exc:
         if exc.status >= 429:
             app.log_refusal(PATH, exc)

@@ -35,6 +35,7 @@ from .asgi import Receive, Scope, Send, header, header_map, respond, respond_jso
 from .body import RECORD_ROOM, ClientDisconnected, decode_content, read_body
 from .config import ReceiverConfig
 from .errors import Rejected
+from .grpcserver import start_grpc_server, stop_grpc_server
 from .keys import ProjectKey, presented_key
 from .publisher import PublishError
 from .runtime import Runtime
@@ -50,6 +51,7 @@ OTLP_ROUTES: dict[str, tuple[str, str, Callable[[Any, int], list[dict[str, Any]]
 # Bodies above this are decoded and flattened in a worker thread, so that one large request
 # does not stall the event loop (and with it every other request's acks) for its whole duration.
 OFFLOAD_BYTES = 512 * 1024
+PROTOBUF_TYPE = "application/x-protobuf"
 REFUSAL_LOG_SECONDS = 10.0
 
 _encode_record = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -59,16 +61,24 @@ class ReceiverApp:
     def __init__(self, config: ReceiverConfig | None = None) -> None:
         self.config = config or ReceiverConfig.from_settings()
         self.runtime: Runtime | None = None
+        self.grpc_server = None
         self._refusals = 0
         self._last_refusal_log = -REFUSAL_LOG_SECONDS
 
     async def startup(self) -> None:
         self.runtime = Runtime(self.config)
         await self.runtime.start()
+        if self.config.grpc_listen:
+            self.grpc_server = await start_grpc_server(self, self.config.grpc_listen, self.config.grpc_reuse_port)
 
     async def shutdown(self) -> None:
+        # uvicorn has finished the HTTP requests in flight; the gRPC calls finish next, and only
+        # then is NATS drained, so every call answered OK has its acks.
+        if self.grpc_server is not None:
+            await stop_grpc_server(self.grpc_server, self.config.grpc_graceful_seconds)
         if self.runtime is not None:
             await self.runtime.stop()
+            self.runtime.metrics.process_exiting()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -165,7 +175,7 @@ class ReceiverApp:
                            retry_after=self.config.retry_after_unavailable)
         key = runtime.index.authenticate(secret)
         if key is None:
-            raise Rejected(401, "unknown or revoked API key: create a key in the project's settings")
+            raise Rejected(401, "unknown or revoked API key: create one on the project's API keys page")
         runtime.keyuse.record(key.prefix)
         return key
 
@@ -189,8 +199,34 @@ class ReceiverApp:
         runtime.metrics.publish_seconds.observe(time.perf_counter() - started)
         return result.duplicates
 
-    async def _otlp(self, scope: Scope, receive: Receive, send: Send, route: tuple) -> int:
+    async def ingest(self, key: ProjectKey, route: tuple, body: bytes,
+                     content_type: str = PROTOBUF_TYPE) -> tuple[int, int, str]:
+        """Decode, flatten, publish and wait for the acks of one decompressed OTLP body (HTTP or gRPC).
+
+        Returns (records stored, records refused through partial_success, its message);
+        raises Rejected (400, 429, 503).
+        """
         signal, subject_signal, flatten = route
+        max_record = max(self.runtime.nc.max_payload - RECORD_ROOM, 1)
+        if len(body) > OFFLOAD_BYTES:
+            payloads, rejected = await asyncio.to_thread(_records, signal, body, content_type, flatten, max_record)
+        else:
+            payloads, rejected = _records(signal, body, content_type, flatten, max_record)
+        # The id of a record is its request's content hash and its position, so the
+        # retry of a request that got 429/503 stores only what was missing.
+        msg_id_base = f"{hashlib.sha256(body).hexdigest()[:32]}-{subject_signal}"
+        await self.publish(raw_subject(key.project_id, subject_signal), payloads, msg_id_base)
+        metrics = self.runtime.metrics
+        metrics.records.labels(subject_signal).inc(len(payloads))
+        message = ""
+        if rejected:
+            metrics.rejected.labels(subject_signal).inc(rejected)
+            message = (f"{rejected} records were larger than the {max_record}-byte message limit "
+                       f"of NATS after flattening and were dropped")
+        return len(payloads), rejected, message
+
+    async def _otlp(self, scope: Scope, receive: Receive, send: Send, route: tuple) -> int:
+        signal = route[0]
         headers = header_map(scope)
         content_type = header(headers, b"content-type") or ""
         try:
@@ -205,28 +241,12 @@ class ReceiverApp:
                 raise Rejected(415, f"unsupported content type {content_type[:60]!r}: "
                                     "use application/x-protobuf or application/json")
             body = await self.read_request_body(scope, receive, headers, scope["path"])
-            max_record = max(self.runtime.nc.max_payload - RECORD_ROOM, 1)
-            if len(body) > OFFLOAD_BYTES:
-                payloads, rejected = await asyncio.to_thread(
-                    _records, signal, body, content_type, flatten, max_record)
-            else:
-                payloads, rejected = _records(signal, body, content_type, flatten, max_record)
-            # The id of a record is its request's content hash and its position, so the
-            # retry of a request that got 429/503 stores only what was missing.
-            msg_id_base = f"{hashlib.sha256(body).hexdigest()[:32]}-{subject_signal}"
-            await self.publish(raw_subject(key.project_id, subject_signal), payloads, msg_id_base)
+            _, rejected, message = await self.ingest(key, route, body, content_type)
         except Rejected as exc:
             if exc.status >= 429:
                 self.log_refusal(scope["path"], exc)
             await respond_rejected(send, exc, encoding)
             return exc.status
-        metrics = self.runtime.metrics
-        metrics.records.labels(subject_signal).inc(len(payloads))
-        message = ""
-        if rejected:
-            metrics.rejected.labels(subject_signal).inc(rejected)
-            message = (f"{rejected} records were larger than the {max_record}-byte message limit "
-                       f"of NATS after flattening and were dropped")
         await respond(send, 200, encode_response(signal, encoding, rejected, message), CONTENT_TYPES[encoding])
         return 200
 

@@ -6,9 +6,13 @@ Django machinery in it and the process works without a database.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/keyusage.py reads
+GRPC_LISTEN_ENV = "GLASSFLOW_RECEIVER_GRPC"
+WORKERS_ENV = "GLASSFLOW_RECEIVER_WORKERS"
+GRACE_ENV = "GLASSFLOW_RECEIVER_GRACE"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,11 @@ class ReceiverConfig:
     publish_timeout: float = 5.0
     retry_after_full: int = 5
     retry_after_unavailable: int = 2
+    # OTLP/gRPC listen address ("host:port"); None serves HTTP only. ``grpc_reuse_port`` lets
+    # the worker processes of ``runreceiver --workers N`` each bind the same port (SO_REUSEPORT).
+    grpc_listen: str | None = None
+    grpc_reuse_port: bool = False
+    grpc_graceful_seconds: float = 20.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -49,10 +58,19 @@ class ReceiverConfig:
 
     @classmethod
     def from_settings(cls) -> ReceiverConfig:
-        """Build from Django settings; optional receiver settings fall back to the defaults above."""
+        """Build from Django settings; optional receiver settings fall back to the defaults above.
+
+        The gRPC address comes from ``runreceiver`` through the environment (``GLASSFLOW_RECEIVER_GRPC``,
+        ``GLASSFLOW_RECEIVER_WORKERS``, ``GLASSFLOW_RECEIVER_GRACE``), because uvicorn's worker
+        processes build their app from a factory that takes no arguments.
+        """
         from django.conf import settings
 
+        environ = os.environ
         return cls(
+            grpc_listen=environ.get(GRPC_LISTEN_ENV) or None,
+            grpc_reuse_port=int(environ.get(WORKERS_ENV, "1")) > 1,
+            grpc_graceful_seconds=float(environ.get(GRACE_ENV, "20")),
             nats_servers=list(settings.NATS_SERVERS),
             connect_timeout=float(settings.NATS_CONNECT_TIMEOUT),
             config_bucket=settings.CONFIG_BUCKET,

@@ -1,13 +1,17 @@
-"""Prometheus metrics of one receiver process, in a registry of its own.
+"""Prometheus metrics of the receiver, in a registry of its own.
 
 A registry per app (not prometheus_client's global one) lets tests run several apps in
-one process. With ``--workers N`` each worker process has its own figures and a scrape sees
-one of them; run one worker per container/port when exact figures matter.
+one process. With ``--workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set by ``runreceiver``)
+prometheus_client's multiprocess mode writes every worker's values to files in that folder,
+and a scrape, whichever worker answers it, sums them: counters and histograms add up, the
+in-flight and connected gauges add up over live workers, the project count is the largest.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 KNOWN_PATHS = frozenset({"/v1/logs", "/v1/traces", "/v1/metrics", "/internal/agent-output",
@@ -35,15 +39,34 @@ class ReceiverMetrics:
         self.body_bytes = Histogram("glassflow_receiver_body_bytes",
                                     "Request body sizes as received (before decompression), by path",
                                     ["path"], buckets=_SIZE_BUCKETS, registry=self.registry)
+        self.grpc_requests = Counter("glassflow_receiver_grpc_requests", "OTLP/gRPC calls answered, by method and code",
+                                     ["method", "code"], registry=self.registry)
         self.in_flight = Gauge("glassflow_receiver_requests_in_flight",
-                               "Ingest requests being handled (OTLP and agent output)", registry=self.registry)
-        self.nats_connected = Gauge("glassflow_receiver_nats_connected", "1 while connected to NATS",
-                                    registry=self.registry)
+                               "Ingest requests being handled (OTLP and agent output)", registry=self.registry,
+                               multiprocess_mode="livesum")
+        self.nats_connected = Gauge("glassflow_receiver_nats_connected",
+                                    "Worker processes connected to NATS (1 per connected worker)",
+                                    registry=self.registry, multiprocess_mode="livesum")
         self.projects = Gauge("glassflow_receiver_projects", "Projects with at least one active key",
-                              registry=self.registry)
+                              registry=self.registry, multiprocess_mode="livemax")
 
     def count_request(self, path: str, status: int) -> None:
         self.requests.labels(path if path in KNOWN_PATHS else "other", str(status)).inc()
 
+    def count_grpc(self, method: str, code) -> None:
+        self.grpc_requests.labels(method, code.name).inc()
+
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not folder:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=folder)
+        return generate_latest(registry)
+
+    @staticmethod
+    def process_exiting() -> None:
+        """Drop this worker's live gauges from the shared figures (multiprocess mode only)."""
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:
+            multiprocess.mark_process_dead(os.getpid(), path=folder)

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from pipelines import validation
-from pipelines.models import Pipeline
+from pipelines.models import DEAD_LETTER_AFTER_MAX_MINUTES, Pipeline
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
 
@@ -18,8 +18,6 @@ class TransformSerializer(serializers.Serializer):
 
 
 class RetryPolicySerializer(serializers.Serializer):
-    max_attempts = serializers.IntegerField(source="retry_max_attempts", min_value=1, max_value=100)
-    max_elapsed_seconds = serializers.IntegerField(source="retry_max_elapsed_seconds", min_value=1, max_value=86_400)
     initial_backoff_ms = serializers.IntegerField(source="retry_initial_backoff_ms", min_value=1, max_value=600_000)
     max_backoff_ms = serializers.IntegerField(source="retry_max_backoff_ms", min_value=1, max_value=3_600_000)
 
@@ -33,11 +31,18 @@ class PipelineSerializer(serializers.ModelSerializer):
     batch_max_wait_ms = serializers.IntegerField(min_value=1, max_value=60_000, required=False)
     request_timeout_ms = serializers.IntegerField(min_value=100, max_value=300_000, required=False)
     agent_endpoint = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    max_concurrency = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    max_batches_per_minute = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False,
+                                                      allow_null=True)
+    max_records_per_day = serializers.IntegerField(min_value=1, max_value=10**12, required=False, allow_null=True)
+    dead_letter_after_minutes = serializers.IntegerField(min_value=1, max_value=DEAD_LETTER_AFTER_MAX_MINUTES,
+                                                         required=False, allow_null=True)
 
     class Meta:
         model = Pipeline
         fields = ["enabled", "filter", "transforms", "agent_endpoint", "agent_headers", "batch_size",
-                  "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "updated_at"]
+                  "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "max_concurrency",
+                  "max_batches_per_minute", "max_records_per_day", "dead_letter_after_minutes", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def validate_filter(self, value: str) -> str:
@@ -84,6 +89,13 @@ class PipelineSerializer(serializers.ModelSerializer):
         endpoint = attrs.get("agent_endpoint", instance.agent_endpoint if instance else "")
         if enabled and not endpoint:
             raise serializers.ValidationError({"agent_endpoint": "An enabled pipeline needs an agent endpoint."})
+        if (instance is not None and instance.agent_headers and "agent_headers" not in attrs
+                and not same_origin(endpoint, instance.agent_endpoint)):
+            # Keeping the stored headers would hand their secrets to the new server, chosen by
+            # someone who may never have seen them (PATCH with only a new endpoint).
+            raise serializers.ValidationError({"agent_headers": (
+                "the agent endpoint now points to another server: send agent_headers again with their values "
+                "(or {} to drop them); stored secrets are only sent to the server they were entered for")})
         initial = attrs.get("retry_initial_backoff_ms", instance.retry_initial_backoff_ms if instance else 500)
         maximum = attrs.get("retry_max_backoff_ms", instance.retry_max_backoff_ms if instance else 30_000)
         if initial > maximum:

@@ -4,19 +4,23 @@
     program.run(record)  # -> True / False / any value
 
 Errors are ExprError: ExprCompileError (with .line/.column and a caret) or ExprRuntimeError.
+
+Stages, one sub-package each: syntax/ (lexer, parser) -> checking/ (types, checker) ->
+codegen/ (fold, generator) -> runtime/ (what generated code calls). builtin/table.py lists every
+builtin once. See docs/expr.md.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .builtins import check_text_size
-from .checker import check
-from .codegen import generate
+from .checking.checker import check
+from .checking.typesys import ANY, BOOL, Function, go_name, type_of_value
+from .codegen.fold import fold
+from .codegen.generator import generate
 from .errors import ExprCompileError, ExprError, ExprRuntimeError, Limits
-from .fold import fold
-from .parser import parse
-from .typesys import ANY, BOOL, Function, go_name, type_of_value
+from .runtime.functions import check_text_size
+from .syntax.parser import parse
 
 __all__ = ["compile", "validate", "Program", "Function", "ExprError", "ExprCompileError", "ExprRuntimeError",
            "Limits", "check_result_size"]
@@ -72,7 +76,7 @@ def compile(source: str, *, functions: Mapping[str, Any] | None = None,  # noqa:
         tree = parse(source)
         env_types = None if env is None else {k: type_of_value(v) for k, v in env.items()}
         result_type = check(tree, source, env_types, funcs)
-        tree = fold(tree)
+        tree = fold(tree, source)
         python_source, fn = generate(tree, source, funcs)
     except ExprError:
         raise

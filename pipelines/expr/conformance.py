@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import ExprCompileError, ExprRuntimeError, Function, compile
-from .gofmt import format_value
-from .gotime import GoDuration, GoTime
-from .values import AnyKeyMap, FuncValue, go_bytes, wrap_int
+from .runtime.gofmt import format_value
+from .runtime.gotime import GoDuration, GoTime
+from .runtime.values import AnyKeyMap, FuncValue, go_bytes, wrap_int
 
 
 def _div(a: int, b: int) -> int:
@@ -91,6 +91,8 @@ def encode(value: Any) -> Any:
         entries = [[encode(k), encode(v)] for k, v in value.items()]
         entries.sort(key=lambda e: json.dumps(e[0], sort_keys=True))
         return {"map_entries": entries}
+    if t is bytes:
+        return {"bytes_hex": value.hex()}
     if t is GoDuration:
         return {"duration_ns": value.ns}
     if t is GoTime:

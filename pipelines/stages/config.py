@@ -10,20 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from outbound.retry import RetryPolicy
+
+DEFAULT_RETRY = RetryPolicy(initial_backoff=0.5, max_backoff=30.0)
+
 SIGNALS = ("logs", "spans", "metrics")
 OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
 
 
 class ConfigError(ValueError):
     """The pipeline configuration cannot run; the message says what to fix."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    max_elapsed_seconds: float = 300.0
-    initial_backoff_ms: int = 500
-    max_backoff_ms: int = 30_000
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,10 @@ class PipelineConfig:
     batch_max_wait_ms: int = 1000
     signals: tuple[str, ...] = ("logs",)
     request_timeout_ms: int = 10_000
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = DEFAULT_RETRY
+    max_concurrency: int = 64
+    max_batches_per_minute: int | None = None
+    max_records_per_day: int | None = None
 
     @property
     def active(self) -> bool:
@@ -62,6 +61,13 @@ def _int(section: dict, key: str, default: int, problems: list[str], minimum: in
         problems.append(f"{key} must be an integer of at least {minimum}, not {value!r}")
         return default
     return value
+
+
+def _optional_int(section: dict, key: str, problems: list[str]) -> int | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    return _int(section, key, 1, problems)
 
 
 def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
@@ -106,11 +112,13 @@ def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
     if not isinstance(retry_section, dict):
         problems.append("retry must be an object")
         retry_section = {}
+    # Transient failures are retried while the stream holds the records, unless the pipeline
+    # opted in to dead-lettering after a while (deadLetterAfterSeconds; null = never).
+    dead_letter_after = _optional_int(section, "deadLetterAfterSeconds", problems)
     retry = RetryPolicy(
-        max_attempts=_int(retry_section, "maxAttempts", 8, problems),
-        max_elapsed_seconds=float(_int(retry_section, "maxElapsedSeconds", 300, problems)),
-        initial_backoff_ms=_int(retry_section, "initialBackoffMs", 500, problems),
-        max_backoff_ms=_int(retry_section, "maxBackoffMs", 30_000, problems),
+        initial_backoff=_int(retry_section, "initialBackoffMs", 500, problems) / 1000,
+        max_backoff=_int(retry_section, "maxBackoffMs", 30_000, problems) / 1000,
+        dead_letter_after=float(dead_letter_after) if dead_letter_after is not None else None,
     )
     endpoint = section.get("agentEndpoint") or ""
     if not isinstance(endpoint, str):
@@ -133,6 +141,9 @@ def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
         signals=tuple(signal for signal in SIGNALS if signal in signals),
         request_timeout_ms=_int(section, "requestTimeoutMs", 10_000, problems, minimum=100),
         retry=retry,
+        max_concurrency=_int(section, "maxConcurrency", 64, problems),
+        max_batches_per_minute=_optional_int(section, "maxBatchesPerMinute", problems),
+        max_records_per_day=_optional_int(section, "maxRecordsPerDay", problems),
     )
     if problems:
         raise ConfigError(f"pipeline configuration of project {project_id} (version {config.version}) "

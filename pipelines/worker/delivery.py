@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import orjson
 from nats.aio.msg import Msg
 
+from outbound import gave_up_reason
+from pipelines.stages.concurrency import Signal
 from pipelines.stages.records import CompiledPipeline
-from pipelines.stages.retry import backoff_delay, exhausted_reason, should_give_up
+from pipelines.worker.flow import signal_for
 
 if TYPE_CHECKING:
     from pipelines.worker.runner import PipelineRunner
@@ -32,12 +34,14 @@ NAK = b"-NAK"
 def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, str]:
     headers = dict(compiled.config.agent_headers)
     headers.update({"Content-Type": "application/json", "X-Project-ID": compiled.config.project_id,
-                    "X-Request-ID": request_id})
+                    "X-Request-ID": request_id,
+                    # The agent's own time limit: an SDK agent answers 503 before we give up on it.
+                    "X-Deadline-Ms": str(compiled.config.request_timeout_ms)})
     return headers
 
 
-async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline,
-                        window: tuple[int, int]) -> None:
+async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline
+                        ) -> None:
     """Deliver one batch; ``msgs`` is emptied once the batch is settled (see PipelineRunner.settle)."""
     count = len(msgs)
     config = compiled.config
@@ -47,36 +51,56 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     # which is what JSON requires, and transform outputs may be maps with non-string keys.
     body = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS)
     headers = request_headers(compiled, request_id)
+    run = runner.runs.begin(config.project_id, request_id, msgs, records, body)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()
+    failing_since: float | None = None
     attempts = 0
     outcome = "delivered"
 
-    # Bounded concurrency per project; waiting for a slot keeps the messages alive.
-    if runner.slots.locked():
-        await _acquire_slot_keeping_alive(runner, msgs)
-    else:
-        await runner.slots.acquire()
+    gate = runner.gate
+    # max_concurrency 1 keeps strict order: one batch, with its retries, at a time (the lock is FIFO).
+    ordered = await _hold_order(runner, msgs) if gate.strict_order else False
     try:
         while True:
             attempts += 1
-            attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            # Every attempt passes the gate: adaptive concurrency, Retry-After pauses, rate and day limits.
+            ticket = await gate.admit(count, lambda: runner.touch(msgs), runner.stopping,
+                                      first_attempt=attempts == 1)
+            if ticket is None:
+                attempts -= 1
+                outcome = "released"  # shutting down: let another worker take the batch now
+                await runner.settle(msgs, NAK)
+                break
+            sent = time.monotonic()
+            try:
+                attempt = await runner.agent.post(config.agent_endpoint, body, headers, timeout)
+            except BaseException:
+                gate.finish(ticket, Signal.ERROR)
+                raise
+            run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
+            signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
+            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
+                runner.stats.delivered()
                 await runner.settle(msgs, ACK)
                 break
             counters.agent_errors += 1
+            runner.stats.failed(attempt.error, transient=attempt.permanent_reason is None)
             if attempt.permanent_reason:
                 outcome = "dead-lettered"
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
-            elapsed = time.monotonic() - started
-            delay = backoff_delay(attempts, config.retry, attempt.retry_after)
-            if should_give_up(attempts, elapsed, delay, config.retry):
+            # Transient: retried while the stream holds the records, unless deadLetterAfter is set.
+            now = time.monotonic()
+            failing_since = failing_since or now
+            delay = config.retry.delay(attempts, attempt.retry_after)
+            if config.retry.gives_up(now - failing_since, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, exhausted_reason(attempt.error, attempts, elapsed), attempts,
-                                   attempt.error, request_id)
+                reason = gave_up_reason("agent endpoint", attempt.error, attempts, now - failing_since)
+                await _dead_letter(runner, msgs, reason, attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)
@@ -85,21 +109,31 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 await runner.settle(msgs, NAK)
                 break
     finally:
-        runner.slots.release()
-    seen, dropped = window
-    logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
-                config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
-                outcome, attempts, (time.monotonic() - started) * 1000)
+        if ordered:
+            runner.order_lock.release()
+    run.outcome(outcome)
+    # The totals are this worker's counters, the figures the stats and the Activity page show
+    # (summed there over every worker), so the log and the dashboard never disagree.
+    logger.info("project %s batch %s: %s records=%d attempts=%d duration_ms=%.0f; worker totals: in=%d "
+                "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
+                count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
+                counters.filter_errors, counters.transform_errors, counters.records_sent)
 
 
-async def _acquire_slot_keeping_alive(runner: PipelineRunner, msgs: list[Msg]) -> None:
-    while True:
-        try:
-            await asyncio.wait_for(runner.slots.acquire(), 3.0)  # well under the 10 s minimum ack_wait
-            return
-        except TimeoutError:
-            for msg in msgs:
-                await runner.nc.publish(msg.reply, b"+WPI")
+async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:
+    """Wait for the order lock keeping the messages alive; one acquire call, so the FIFO place is kept."""
+    acquiring = asyncio.ensure_future(runner.order_lock.acquire())
+    try:
+        while True:
+            done, _ = await asyncio.wait({acquiring}, timeout=3.0)  # well under the 10 s minimum ack_wait
+            if done:
+                return True
+            await runner.touch(msgs)
+    except asyncio.CancelledError:
+        acquiring.cancel()
+        if acquiring.done() and not acquiring.cancelled():
+            runner.order_lock.release()
+        raise
 
 
 async def _dead_letter(runner: PipelineRunner, msgs: list[Msg], reason: str, attempts: int, last_error: str,

@@ -5,6 +5,10 @@ id, deleted projects are purged), so pipelines start, stop and change within mom
 of a save and no restart is ever needed. A document that cannot run (bad expression,
 bad setting) is logged, reported in the stats bucket, and leaves that pipeline
 stopped; it never takes the process down.
+
+One project's configuration is applied by one task at a time (a lock per project): the
+config watch and the housekeeping retry may both hold a document for the same project,
+and two concurrent applies would each start a runner and leak one of them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import nats
 from nats.js.kv import KV_DEL, KV_PURGE
 from prometheus_client import CollectorRegistry, start_http_server
 
+from glassflow_site.supervision import SupervisionCollector, supervise
 from pipelines.stages.config import ConfigError, parse_pipeline
 from pipelines.stages.records import compile_pipeline
 from pipelines.worker.agent import AgentClient
@@ -27,6 +32,7 @@ from pipelines.worker.runner import PipelineRunner
 from pipelines.worker.stats import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
 from projects.natsops import config_bucket, ensure_streams, stats_bucket
 from projects.streams import StreamLimits
+from runs.recorder import RunHistory, RunHistorySettings
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +51,11 @@ class WorkerSettings:
     stats_bucket: str = STATS_BUCKET
     replicas: int = 1
     stream_limits: StreamLimits = field(default_factory=StreamLimits)
+    run_history: RunHistorySettings = field(default_factory=RunHistorySettings)
     allow_private_targets: bool = False
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     metrics_port: int = 0
-    metrics_addr: str = "0.0.0.0"
-    max_concurrent_batches: int = 4
+    metrics_addr: str = "127.0.0.1"
     grace_seconds: float = 10.0
     connect_timeout: float = 2.0
 
@@ -62,10 +68,12 @@ class Worker:
         self.runners: dict[str, PipelineRunner] = {}
         self.versions: dict[str, int] = {}
         self.retry: dict[str, dict] = {}  # documents whose runner could not start; tried again
+        self.locks: dict[str, asyncio.Lock] = {}  # one owner per project while applying its document
         self.ready = asyncio.Event()  # set once the initial config snapshot has been applied
         self.nc = None
         self.js = None
         self.agent: AgentClient | None = None
+        self.runs: RunHistory | None = None
         self.metrics_server = None
         self._tasks: list[asyncio.Task] = []
         self._watcher = None
@@ -81,10 +89,13 @@ class Worker:
                                      skip_subject_validation=True)
         self.js = self.nc.jetstream()
         self.agent = AgentClient(allow_private=s.allow_private_targets)
+        self.runs = RunHistory(self.nc, s.run_history)
+        self.runs.start()
         await self.stats.attach(await stats_bucket(self.js, s.stats_bucket, s.replicas))
         if s.metrics_port:
             registry = CollectorRegistry()
             registry.register(StatsCollector(self.stats))
+            registry.register(SupervisionCollector())
             try:
                 self.metrics_server, _ = start_http_server(s.metrics_port, addr=s.metrics_addr, registry=registry)
             except OSError as exc:
@@ -93,8 +104,8 @@ class Worker:
                                        "choose another --metrics-port, or 0 to turn metrics off") from None
         kv = await config_bucket(self.js, s.config_bucket, s.replicas)
         self._watcher = await kv.watchall()
-        self._tasks = [asyncio.create_task(self._follow_config(), name="pipeline-config-watch"),
-                       asyncio.create_task(self._housekeeping(), name="pipeline-housekeeping")]
+        self._tasks = [supervise("pipeline-config-watch", self._follow_config),
+                       supervise("pipeline-housekeeping", self._housekeeping)]
         logger.info("pipeline worker %s started (NATS %s, metrics %s)", self.worker_id, ", ".join(s.servers),
                     f"port {s.metrics_port}" if s.metrics_port else "off")
 
@@ -136,6 +147,8 @@ class Worker:
             self.stats.projects[project_id].state = "stopped"
         self.runners.clear()
         await self.stats.publish()
+        if self.runs:
+            await self.runs.close()
         if self.agent:
             await self.agent.close()
         if self.metrics_server is not None:
@@ -174,7 +187,16 @@ class Worker:
 
     async def apply_document(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
-        self.retry.pop(project_id, None)
+        lock = self.locks.setdefault(project_id, asyncio.Lock())
+        async with lock:
+            await self._apply_document(project_id, document)
+        if document is None and not lock.locked():
+            self.locks.pop(project_id, None)
+
+    async def _apply_document(self, project_id: str, document: dict | None) -> None:
+        pending = self.retry.get(project_id)
+        if pending is not None and (document is None or _version(pending) <= _version(document)):
+            del self.retry[project_id]
         if document is None:
             await self._stop_runner(project_id)
             self.versions.pop(project_id, None)
@@ -211,9 +233,14 @@ class Worker:
         await ensure_streams(self.js, project_id, self.settings.stream_limits)
         stats = await self.stats.for_project(project_id)
         runner = PipelineRunner(self.nc, self.js, compiled, self.agent, stats,
-                                max_concurrent_batches=self.settings.max_concurrent_batches,
-                                grace_seconds=self.settings.grace_seconds)
-        await runner.start()
+                                grace_seconds=self.settings.grace_seconds, runs=self.runs)
+        try:
+            await runner.start()
+        except BaseException:
+            # Started half-way (consumer, subscription, timer): undo it, or it would keep
+            # delivering with this version's settings beside the next attempt's runner.
+            await runner.stop()
+            raise
         self.runners[project_id] = runner
         logger.info("project %s: pipeline started (version %d, signals %s, batch %d / %d ms)", project_id,
                     config.version, ",".join(config.signals), config.batch_size, config.batch_max_wait_ms)
@@ -241,12 +268,18 @@ class Worker:
             since_retry += STATS_INTERVAL_SECONDS
             if self.retry and since_retry >= RETRY_INTERVAL_SECONDS:
                 since_retry = 0.0
-                for project_id, document in list(self.retry.items()):
-                    try:
-                        await self.apply_document(project_id, document)
-                    except Exception as exc:  # noqa: BLE001
-                        logger.warning("project %s: pipeline still cannot start: %s", project_id, exc)
-                        self.retry[project_id] = document
+                await self.retry_pending()
+
+    async def retry_pending(self) -> None:
+        """Try again to apply the documents whose pipeline could not start."""
+        for project_id, document in list(self.retry.items()):
+            if self.retry.get(project_id) is not document:
+                continue  # applied (or replaced by a newer document) meanwhile
+            try:
+                await self.apply_document(project_id, document)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("project %s: pipeline still cannot start: %s", project_id, exc)
+                self.retry.setdefault(project_id, document)
 
     async def _reconnected(self) -> None:
         logger.info("reconnected to NATS at %s", self.nc.connected_url.netloc if self.nc.connected_url else "?")
@@ -258,3 +291,8 @@ class Worker:
 
     async def _error(self, exc: Exception) -> None:
         logger.warning("NATS error: %s", exc)
+
+
+def _version(document: dict) -> int:
+    version = document.get("version", 0)
+    return version if isinstance(version, int) else 0

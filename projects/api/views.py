@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,15 +24,26 @@ from projects.models import ApiKey, Membership, Role
 
 
 class ProjectScoped:
-    """Resolves ``project_id`` from the URL with the role the request's method needs."""
+    """Resolves ``project_id`` from the URL with the role the request's method needs.
+
+    The check runs in ``initial()``, before the handler reads the body or looks anything else
+    up, so a non-member gets 404 and a viewer 403 whatever they send (never a 400 that would
+    reveal the project exists or how its validation works).
+    """
 
     read_role = Role.VIEWER
     write_role = Role.ADMIN
 
+    def required_role(self) -> Role:
+        return self.read_role if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_role
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        self.membership()
+
     def membership(self) -> Membership:
         if not hasattr(self, "_membership"):
-            role = self.read_role if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_role
-            self._membership = membership_for(self.request.user, self.kwargs["project_id"], role)
+            self._membership = membership_for(self.request.user, self.kwargs["project_id"], self.required_role())
         return self._membership
 
     @property
@@ -53,16 +65,20 @@ class ProjectListView(generics.ListCreateAPIView):
         return {**super().get_serializer_context(), "roles": _roles(self.request.user)}
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_project(serializer.validated_data["name"], self.request.user)
+        try:
+            serializer.instance = services.create_project(serializer.validated_data["name"], self.request.user)
+        except services.QuotaExceeded as exc:
+            raise PermissionDenied(str(exc), code="quota_exceeded") from None
         serializer.context["roles"] = {serializer.instance.pk: Role.OWNER}
 
 
 class ProjectDetailView(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = ProjectSerializer
 
+    def required_role(self) -> Role:
+        return Role.OWNER if self.request.method == "DELETE" else super().required_role()
+
     def get_object(self):
-        if self.request.method == "DELETE":
-            self.write_role = Role.OWNER
         return self.project
 
     def get_serializer_context(self):

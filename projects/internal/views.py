@@ -1,5 +1,8 @@
 """Internal service API: the configuration document of a project, for debugging and for
-consumers outside NATS. Authenticated by ``INTERNAL_SERVICE_TOKEN`` as a bearer token."""
+consumers outside NATS. Authenticated by ``INTERNAL_SERVICE_TOKEN`` as a bearer token.
+
+Its answers hold every tenant's unmasked secrets: it answers only on the internal listener
+(``glassflow_site/internal_asgi.py``), or on the public app when ``INTERNAL_API_ON_PUBLIC`` is on."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ def _authorized(request: HttpRequest) -> bool:
 
 @require_GET
 def project_config(request: HttpRequest, project_id) -> JsonResponse:
+    if not (getattr(request, "internal_listener", False) or settings.INTERNAL_API_ON_PUBLIC):
+        return JsonResponse({"detail": "Not found."}, status=404)
     if not settings.INTERNAL_SERVICE_TOKEN:
         return JsonResponse({"detail": "The internal API is disabled: set INTERNAL_SERVICE_TOKEN to enable it."},
                             status=503)

@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from outbound import Answer, status_text
 from projects.masking import mask_url, restore_value
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import (
-    ConfigError,
-    DeliveryContext,
-    SinkKind,
-    TransportError,
-    body_excerpt,
-    is_retryable,
-    parse_retry_after,
-    send_http,
-    status_text,
-)
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 from sinks.slack_message import build_slack_body
 
 # Slack's documented incoming-webhook error bodies, each with what the user should do.
@@ -41,9 +32,12 @@ SLACK_ERRORS = {
 }
 
 
-class SlackKind(SinkKind):
+class SlackKind(HttpSinkKind):
     name = "slack"
     label = "Slack"
+    target = "Slack"
+    # Slack documents about one message a second per incoming webhook (short bursts allowed).
+    default_max_per_minute = 60
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
@@ -51,7 +45,7 @@ class SlackKind(SinkKind):
             raise ConfigError({"config": "must be an object with webhook_url"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"webhook_url"}
+        unknown = set(config) - {"webhook_url", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("webhook_url", "")
@@ -64,30 +58,27 @@ class SlackKind(SinkKind):
                 check_url(url, allow_private=allow_private)
             except OutboundTargetError as exc:
                 errors["webhook_url"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, cls.default_max_per_minute)
         if errors:
             raise ConfigError(errors)
-        return {"webhook_url": url}
+        return {"webhook_url": url, "max_per_minute": max_per_minute}
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:
         return {**config, "webhook_url": mask_url(config.get("webhook_url", ""))}
 
     @classmethod
-    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
+    def request(cls, config: dict, message: dict) -> HttpRequest:
         body = json.dumps(build_slack_body(message), ensure_ascii=False).encode()
-        response = await send_http(context, "POST", config["webhook_url"], body=body, headers={},
-                                   target="Slack")
-        if response.is_success:
-            return
-        status = response.status_code
-        code = response.text.strip()
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise TransportError("Slack is rate limiting this webhook (429 rate_limited)", retry_after=retry_after)
-        if code in SLACK_ERRORS and not is_retryable(status):
-            raise TransportError(SLACK_ERRORS[code], permanent=True)
-        excerpt = body_excerpt(response)
-        answered = f"Slack answered {status_text(response)}{f' ({excerpt})' if excerpt else ''}"
-        if is_retryable(status):
-            raise TransportError(answered, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        raise TransportError(answered, permanent=True)
+        return HttpRequest("POST", config["webhook_url"], body, {})
+
+    @classmethod
+    def raise_for_answer(cls, answer: Answer) -> None:
+        if answer.status == 429:
+            raise TransportError("Slack is rate limiting this webhook (429 rate_limited)",
+                                 retry_after=answer.retry_after)
+        if answer.permanent and answer.excerpt in SLACK_ERRORS:
+            raise TransportError(SLACK_ERRORS[answer.excerpt], permanent=True)
+        detail = f" ({answer.excerpt})" if answer.excerpt else ""
+        raise TransportError(f"Slack answered {status_text(answer.status)}{detail}", permanent=answer.permanent,
+                             retry_after=answer.retry_after)

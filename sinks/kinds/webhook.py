@@ -1,31 +1,28 @@
-"""Webhook sink: POST/PUT/PATCH the output message (section 4.3) as JSON to a URL with custom headers."""
+"""Webhook sink: POST/PUT/PATCH the output message (docs/records.md) as JSON to a URL with custom headers."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
+
+from outbound import Answer, status_text
 from pipelines.validation import clean_headers
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import (
-    ConfigError,
-    DeliveryContext,
-    SinkKind,
-    TransportError,
-    body_excerpt,
-    is_retryable,
-    parse_retry_after,
-    send_http,
-    status_text,
-)
+from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
 
 METHODS = ("POST", "PUT", "PATCH")
+HINTS = {401: ": check the authorization headers in the sink settings",
+         403: ": check the authorization headers in the sink settings",
+         404: ": check the URL in the sink settings",
+         405: ": check the method in the sink settings"}
 
 
-class WebhookKind(SinkKind):
+class WebhookKind(HttpSinkKind):
     name = "webhook"
     label = "Webhook"
+    target = "the webhook"
 
     @classmethod
     def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
@@ -33,7 +30,7 @@ class WebhookKind(SinkKind):
             raise ConfigError({"config": "must be an object with url, method and headers"})
         stored = stored or {}
         errors: dict[str, str] = {}
-        unknown = set(config) - {"url", "method", "headers"}
+        unknown = set(config) - {"url", "method", "headers", "max_per_minute"}
         if unknown:
             errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
         url = config.get("url", "")
@@ -54,33 +51,31 @@ class WebhookKind(SinkKind):
                                       target_changed=changed)
         except ValueError as exc:
             errors["headers"] = str(exc)
+        max_per_minute = clean_max_per_minute(config, errors, None)
         if errors:
             raise ConfigError(errors)
-        return {"url": url, "method": method, "headers": headers}
+        cleaned = {"url": url, "method": method, "headers": headers}
+        if max_per_minute is not None:
+            cleaned["max_per_minute"] = max_per_minute
+        return cleaned
 
     @classmethod
     def mask_config(cls, config: dict) -> dict:
         return {**config, "headers": mask_headers(config.get("headers", {}))}
 
     @classmethod
-    async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
-        body = json.dumps(message, separators=(",", ":")).encode()
-        response = await send_http(context, config.get("method", "POST"), config["url"], body=body,
-                                   headers=config.get("headers", {}), target="the webhook")
-        if response.is_success:
-            return
-        status = response.status_code
-        answered = f"the webhook answered {status_text(response)}"
-        excerpt = body_excerpt(response)
-        detail = f" ({excerpt})" if excerpt else ""
-        if is_retryable(status):
-            raise TransportError(f"{answered}{detail}", retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        if 300 <= status < 400:
-            location = response.headers.get("Location", "")
-            raise TransportError(f"{answered}: redirects are not followed; use the final URL {location}".rstrip(),
+    def request(cls, config: dict, message: dict) -> HttpRequest:
+        body = orjson.dumps(message)
+        return HttpRequest(config.get("method", "POST"), config["url"], body, config.get("headers", {}))
+
+    @classmethod
+    def raise_for_answer(cls, answer: Answer) -> None:
+        answered = f"the webhook answered {status_text(answer.status)}"
+        detail = f" ({answer.excerpt})" if answer.excerpt else ""
+        if answer.retryable:
+            raise TransportError(f"{answered}{detail}", retry_after=answer.retry_after)
+        if 300 <= answer.status < 400:
+            raise TransportError(f"{answered}: redirects are not followed; use the final URL {answer.location}".rstrip(),
                                  permanent=True)
-        hint = {401: ": check the authorization headers in the sink settings",
-                403: ": check the authorization headers in the sink settings",
-                404: ": check the URL in the sink settings",
-                405: ": check the method in the sink settings"}.get(status, "")
+        hint = HINTS.get(answer.status, "")
         raise TransportError(f"{answered}{hint}{detail}", permanent=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -22,11 +23,13 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from outbound import RetryPolicy
 from projects.streams import output_stream, output_subject
 from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
 from sinks.worker.deadletter import REPLAY_SINK_HEADER, publish_dead_letter, sink_dead_letter
-from sinks.worker.delivery import RetryPolicy, deliver_with_retries
+from sinks.worker.delivery import deliver_with_retries
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -85,7 +88,8 @@ async def delete_consumer(js: JetStreamContext, project_id: str, sink_id: str) -
 
 class SinkConsumer:
     def __init__(self, js: JetStreamContext, project_id: str, sink: dict, options: ConsumerOptions,
-                 context: DeliveryContext, stats: StatsRecorder, stop: asyncio.Event, max_payload: int = 1024 * 1024):
+                 context: DeliveryContext, stats: StatsRecorder, stop: asyncio.Event, max_payload: int = 1024 * 1024,
+                 pacer: Pacer | None = None):
         self.js = js
         self.project_id = project_id
         self.sink = sink
@@ -94,6 +98,7 @@ class SinkConsumer:
         self.stats = stats
         self.stop = stop
         self.subscription: JetStreamContext.PullSubscription | None = None
+        self.pacer = pacer or Pacer()  # shared by the worker's consumers: one budget per target URL
         self.inflight: list[Msg] = []
         # Leave room for headers and protocol overhead under the server's max_payload.
         self.max_entry_bytes = max(64 * 1024, max_payload - 16 * 1024)
@@ -105,6 +110,14 @@ class SinkConsumer:
     @property
     def label(self) -> str:
         return f"sink {self.sink.get('name', '')} ({self.sink_id}) of project {self.project_id}"
+
+    def retry_policy(self) -> RetryPolicy:
+        """The worker's policy, with this sink's own "dead-letter after" when it has one (the worker's
+        default is None: retry while the stream holds the outputs)."""
+        seconds = self.sink.get("deadLetterAfterSeconds")
+        if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+            return dataclasses.replace(self.options.retry, dead_letter_after=float(seconds))
+        return self.options.retry
 
     async def bind(self) -> None:
         """Create the consumer if needed and subscribe to it; also used after it was deleted under us."""
@@ -175,13 +188,23 @@ class SinkConsumer:
                                    reason="invalid output message")
             return
         kind = get_kind(self.sink["kind"])
+        config = self.sink.get("config", {})
+        waited = await self.pacer.wait_turn(kind, config, self.stop)
+        if waited:
+            self.stats.throttled(self.project_id, self.sink_id, waited)
+        if self.stop.is_set():
+            await msg.nak(delay=self.options.handback_delay)
+            result.requeued += 1
+            return
+        started = time.monotonic()
         outcome = await deliver_with_retries(
-            kind, self.sink.get("config", {}), message, self.context, self.options.retry, self.stop,
-            label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
-                self.project_id, self.sink_id, error))
+            kind, config, message, self.context, self.retry_policy(), self.stop,
+            label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
+                self.project_id, self.sink_id, error, transient=not permanent))
         if outcome.delivered:
             await msg.ack()
-            self.stats.delivered(self.project_id, self.sink_id)
+            rtt = time.monotonic() - started if outcome.attempts == 1 else None
+            self.stats.delivered(self.project_id, self.sink_id, rtt)
             result.delivered += 1
         elif outcome.interrupted:
             await msg.nak(delay=self.options.handback_delay)
@@ -199,7 +222,7 @@ class SinkConsumer:
             await publish_dead_letter(self.js, entry, sequence, self.max_entry_bytes)
         except Exception:  # noqa: BLE001  without a stored DLQ entry the message must stay in the stream
             logger.exception("%s: could not store a DLQ entry; the message will be redelivered", self.label)
-            await msg.nak(delay=self.options.retry.initial_backoff_seconds)
+            await msg.nak(delay=self.options.retry.initial_backoff)
             result.requeued += 1
             return
         await msg.ack()

@@ -1,8 +1,9 @@
 """Deliver one output message to one sink with retries: the policy every sink shares.
 
-408/429/5xx, timeouts and connection errors are retried with exponential backoff and jitter
-(a Retry-After from the target replaces the backoff for that wait) until the attempts or the
-time budget run out; any other failure is permanent at once. The caller keeps the message
+408/429/5xx, timeouts and connection errors are retried with capped exponential backoff and
+jitter (a Retry-After from the target replaces the backoff for that wait) for as long as it
+takes, or until the sink's "dead-letter after" time when it has one; any other failure is
+permanent at once. The caller keeps the message
 in progress meanwhile and decides what to do with the outcome (ack, DLQ, or nak on shutdown).
 """
 
@@ -10,30 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from outbound import RetryPolicy, gave_up_reason
 from sinks.kinds.base import DeliveryContext, SinkKind, TransportError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    max_elapsed_seconds: float = 300.0
-    initial_backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 60.0
-    max_retry_after_seconds: float = 300.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """The wait after failed attempt number ``attempt`` (1-based)."""
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after_seconds)
-        step = min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
-        return random.uniform(step / 2, step)  # jitter spreads retries of many messages apart
 
 
 @dataclass
@@ -47,13 +32,14 @@ class Outcome:
 
 async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict, context: DeliveryContext,
                                policy: RetryPolicy, stop: asyncio.Event, label: str = "sink",
-                               on_failed_attempt: Callable[[str], None] | None = None) -> Outcome:
+                               on_failed_attempt: Callable[[str, bool], None] | None = None) -> Outcome:
     """Deliver until success, a permanent error, the budget or ``stop``.
 
-    ``on_failed_attempt(error)`` runs after every failed attempt as it happens, so the sink's
-    last error and failure count are visible during a long outage, not only once it ends.
+    ``on_failed_attempt(error, permanent)`` runs after every failed attempt as it happens, so the
+    sink's last error, failure count and "stalled since" are visible during an outage, not only
+    once it ends.
     """
-    started = time.monotonic()
+    failing_since = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
@@ -62,15 +48,19 @@ async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict
             return Outcome(True, attempt)
         except TransportError as exc:
             error = exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- e.g. a config the kind cannot read: retrying will not help
+            logger.exception("%s: delivery failed unexpectedly", label)
+            error = TransportError(f"the sink could not deliver: {type(exc).__name__}: {exc}", permanent=True)
         if on_failed_attempt is not None:
-            on_failed_attempt(error.message)
+            on_failed_attempt(error.message, error.permanent)
         if error.permanent:
             return Outcome(False, attempt, error.message, f"permanent failure: {error.message}")
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - failing_since
         wait = policy.delay(attempt, error.retry_after)
-        if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed_seconds:
-            return Outcome(False, attempt, error.message,
-                           f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}")
+        if policy.gives_up(elapsed, wait):
+            return Outcome(False, attempt, error.message, gave_up_reason(label, error.message, attempt, elapsed))
         logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)
         try:
             await asyncio.wait_for(stop.wait(), wait)

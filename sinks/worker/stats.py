@@ -2,7 +2,8 @@
 
 The worker cannot write the database, so each sink's key ``{projectId}.sink.{sinkId}`` holds
 ``{"sinkId", "deliveries", "failures", "dlq", "lastError", "lastErrorAt", "lastSuccessAt",
-"updatedAt"}``; the API merges it into the sink's last_error when serving. Several runsink
+"stalledSince", "updatedAt"}`` (``stalledSince``: the first transient failure since the last
+delivery, null when the sink is delivering); the API merges it into the sink's last_error when serving. Several runsink
 processes share a sink's consumer, so a process never overwrites the key with its own view:
 it adds its deltas with compare-and-set on the key's revision.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +22,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSe
 from nats.js.kv import KeyValue
 
 from sinks.worker import metrics
+from sinks.worker.pacing import RoundTrips
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +49,13 @@ class SinkTally:
     last_error: str | None = None
     last_error_at: str | None = None
     last_success_at: str | None = None
+    stalled_since: str | None = None  # first transient failure after this window's last success
+    throttled_seconds: float = 0.0
+    rtt_ms: tuple[float | None, float | None] | None = None  # p50, p99 of recent deliveries
 
     def empty(self) -> bool:
-        return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at)
+        return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at
+                    or self.throttled_seconds or self.rtt_ms)
 
     def merge_into(self, current: dict) -> dict:
         merged = {**current, "sinkId": self.sink_id, "updatedAt": utc_now()}
@@ -59,12 +66,28 @@ class SinkTally:
             merged["lastError"], merged["lastErrorAt"] = self.last_error, self.last_error_at
         if self.last_success_at and self.last_success_at >= (current.get("lastSuccessAt") or ""):
             merged["lastSuccessAt"] = self.last_success_at
+        # Stalled from the earliest failure no later success has cleared, whichever process saw it.
+        stalled = current.get("stalledSince")
+        if stalled and self.last_success_at and self.last_success_at >= stalled:
+            stalled = None
+        if self.stalled_since:
+            stalled = min(stalled, self.stalled_since) if stalled else self.stalled_since
+        merged["stalledSince"] = stalled
+        try:
+            throttled = float(current.get("throttledSeconds", 0))
+        except (TypeError, ValueError):
+            throttled = 0.0
+        merged["throttledSeconds"] = round(throttled + self.throttled_seconds, 3)
+        if self.rtt_ms is not None:  # a gauge: the latest view of whichever worker wrote last
+            merged["rttP50Ms"], merged["rttP99Ms"] = self.rtt_ms
         return merged
 
 
 @dataclass
 class StatsRecorder:
     tallies: dict[tuple[str, str], SinkTally] = field(default_factory=dict)
+    stalled: dict[tuple[str, str], float] = field(default_factory=dict)  # this process's view, for /metrics
+    round_trips: dict[tuple[str, str], RoundTrips] = field(default_factory=dict)
 
     def tally(self, project_id: str, sink_id: str) -> SinkTally:
         key = (project_id, sink_id)
@@ -72,18 +95,37 @@ class StatsRecorder:
             self.tallies[key] = SinkTally(project_id, sink_id)
         return self.tallies[key]
 
-    def delivered(self, project_id: str, sink_id: str) -> None:
+    def delivered(self, project_id: str, sink_id: str, rtt: float | None = None) -> None:
         tally = self.tally(project_id, sink_id)
         tally.deliveries += 1
         tally.last_success_at = utc_now()
+        tally.stalled_since = None
         metrics.DELIVERIES.labels(project_id, sink_id).inc()
+        if self.stalled.pop((project_id, sink_id), None) is not None:
+            metrics.STALLED_SINCE.labels(project_id, sink_id).set(0)
+        if rtt is not None:
+            trips = self.round_trips.setdefault((project_id, sink_id), RoundTrips())
+            trips.add(rtt)
+            tally.rtt_ms = trips.percentiles_ms()
+            for quantile, value in zip(("0.5", "0.99"), tally.rtt_ms, strict=True):
+                metrics.ROUND_TRIP_SECONDS.labels(project_id, sink_id, quantile).set(value / 1000)
 
-    def attempt_failed(self, project_id: str, sink_id: str, error: str) -> None:
+    def throttled(self, project_id: str, sink_id: str, seconds: float) -> None:
+        """Time an output waited for the sink's rate limit."""
+        self.tally(project_id, sink_id).throttled_seconds += seconds
+        metrics.THROTTLED_SECONDS.labels(project_id, sink_id).inc(seconds)
+
+    def attempt_failed(self, project_id: str, sink_id: str, error: str, *, transient: bool = True) -> None:
         """One failed attempt, recorded as it happens (the next flush publishes it mid-outage)."""
         tally = self.tally(project_id, sink_id)
         tally.failures += 1
         tally.last_error, tally.last_error_at = error, utc_now()
         metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc()
+        if transient and tally.stalled_since is None:
+            tally.stalled_since = tally.last_error_at
+        if transient and (project_id, sink_id) not in self.stalled:
+            self.stalled[(project_id, sink_id)] = time.time()
+            metrics.STALLED_SINCE.labels(project_id, sink_id).set(self.stalled[(project_id, sink_id)])
 
     def dead_lettered(self, project_id: str, sink_id: str, error: str) -> None:
         tally = self.tally(project_id, sink_id)

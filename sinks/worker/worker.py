@@ -20,11 +20,13 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KeyValue
 
+from outbound import Outbound
 from projects import natsops
 from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
-from sinks.kinds.base import DeliveryContext, new_http_client
+from sinks.kinds.base import USER_AGENT, DeliveryContext
 from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
+from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
@@ -57,8 +59,9 @@ class SinkWorker:
         self.options = options
         self.stop = asyncio.Event()
         self.stats = StatsRecorder()
-        self.client = new_http_client(options.consumer.request_timeout)
-        self.context = DeliveryContext(self.client, options.allow_private, options.consumer.request_timeout)
+        self.pacer = Pacer()
+        self.client = Outbound(allow_private=options.allow_private, user_agent=USER_AGENT)
+        self.context = DeliveryContext(self.client, options.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
         self.consumers: dict[str, SinkConsumer] = {}
         self.tasks: dict[str, asyncio.Task] = {}
@@ -120,7 +123,7 @@ class SinkWorker:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
-                                        self.stats, self.stop, max_payload=self.nc.max_payload)
+                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer)
                 await consumer.bind()
                 self.consumers[sink_id] = consumer
                 logger.info("%s: consumer started", consumer.label)
@@ -242,7 +245,7 @@ class SinkWorker:
         if self.watcher is not None:
             with contextlib.suppress(Exception):
                 await self.watcher.stop()
-        await self.client.aclose()
+        await self.client.close()
         if self.nc.is_connected:
             await self.nc.drain()
         logger.info("sink worker stopped")

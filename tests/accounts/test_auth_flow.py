@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
@@ -97,3 +98,7 @@ def test_login_is_rate_limited_per_client(api):
     assert statuses[0] == 401
     assert statuses[-1] == 429
     assert 429 in statuses[:21]
+    # Another client (another peer address) is not held back by the first one's failures.
+    other = APIClient(REMOTE_ADDR="192.0.2.7")
+    response = other.post("/api/v1/auth/login/", {"email": "me@example.com", "password": "wrong"}, format="json")
+    assert response.status_code == 401

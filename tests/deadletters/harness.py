@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nats
 import pytest
 
+from outbound import RetryPolicy
 from projects.configsync import remove_project, sync_project
 from projects.streams import output_subject
 from sinks.worker.consumer import ConsumerOptions
-from sinks.worker.delivery import RetryPolicy
 from sinks.worker.worker import SinkWorker, WorkerOptions
 from tests.conftest import client_for
 from tests.factories import make_team
@@ -107,8 +107,7 @@ class StubServer:
 
 
 def fast_options(**retry) -> WorkerOptions:
-    policy = RetryPolicy(**{"max_attempts": 4, "max_elapsed_seconds": 30, "initial_backoff_seconds": 0.05,
-                            "max_backoff_seconds": 0.2, **retry})
+    policy = RetryPolicy(**{"initial_backoff": 0.05, "max_backoff": 0.2, **retry})
     return WorkerOptions(consumer=ConsumerOptions(retry=policy, request_timeout=3, batch_size=10,
                                                   fetch_timeout=0.2, ack_wait=30),
                          allow_private=True, stats_interval=0.2, shutdown_grace=5)

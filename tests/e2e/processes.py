@@ -31,6 +31,7 @@ class DataPlane:
         self.nats_url = nats_url
         self.log_dir = log_dir
         self.receiver_port = free_port()
+        self.receiver_grpc_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self.commands: dict[str, tuple[str, ...]] = {}
         self.env = {**os.environ, "NATS_URL": nats_url, "ALLOW_PRIVATE_TARGETS": "1", "PYTHONUNBUFFERED": "1",
@@ -39,6 +40,10 @@ class DataPlane:
     @property
     def receiver_url(self) -> str:
         return f"http://127.0.0.1:{self.receiver_port}"
+
+    @property
+    def receiver_grpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.receiver_grpc_port}"
 
     def start(self, name: str, *arguments: str) -> subprocess.Popen:
         """Start ``manage.py <command> <arguments>`` under ``name`` (its log is appended to)."""
@@ -62,7 +67,8 @@ class DataPlane:
                 self.start(name, *self.commands[name])
 
     def start_receiver(self) -> None:
-        self.start("receiver", "runreceiver", "--host", "127.0.0.1", "--port", str(self.receiver_port))
+        self.start("receiver", "runreceiver", "--host", "127.0.0.1", "--port", str(self.receiver_port),
+                   "--grpc-port", str(self.receiver_grpc_port))
 
     def start_pipeline(self, worker_id: str) -> None:
         """A pipeline worker; ``worker_id`` names it in the stats bucket and in ``processes``."""

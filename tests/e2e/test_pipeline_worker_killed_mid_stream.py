@@ -21,12 +21,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECORDS = 10_000
 BATCH = 10
-CONCURRENT_BATCHES = 4  # runpipeline --max-concurrent-batches default
+CONCURRENT_BATCHES = 4  # the pipeline's max_concurrency here: the adaptive limit reaches it
 
 
 def test_a_killed_pipeline_worker_loses_no_record_and_repeats_only_its_batches_in_flight(stack, project, agent):
     agent.send_outputs = False  # no sinks here: the agent only records
-    project.configure_pipeline(agent.url, batch_size=BATCH, batch_max_wait_ms=50, request_timeout_ms=2000)
+    project.configure_pipeline(agent.url, batch_size=BATCH, batch_max_wait_ms=50, request_timeout_ms=2000,
+                              max_concurrency=CONCURRENT_BATCHES)
     wait_until_key_accepted(stack.receiver_url, project.key)
     agent.hold_after(RECORDS // 2)
     post_logs(stack.receiver_url, project.key, range(RECORDS), per_request=500)

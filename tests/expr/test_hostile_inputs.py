@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.expr import ExprRuntimeError, compile
-from pipelines.expr.goparse import parse_duration, parse_float
+from pipelines.expr.runtime.goparse import parse_duration, parse_float
 from tests.expr.evalcost import CPU_LIMIT, cpu_seconds
 
 

@@ -95,6 +95,7 @@ def test_log_records_match_the_canonical_json_field_by_field(name):
             "spanId",
             "timestamp",
         ]
+        assert record["signal"] == "log"
         assert record["resourceAttributes"] == canonical_attributes(resource["resource"]["attributes"])
         assert record["scope"] == expected_scope
         assert record["severityNumber"] == log.get("severityNumber", 0)

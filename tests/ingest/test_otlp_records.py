@@ -191,6 +191,7 @@ def test_a_minimal_log_record_has_exactly_the_specified_keys_and_defaults():
         "traceId": "",
         "spanId": "",
         "timestamp": "2024-01-15T10:30:00.123Z",
+        "signal": "log",
     }
 
 
@@ -221,6 +222,7 @@ def test_a_full_log_record_carries_every_field():
             "traceId": "5b8efff798038103d269b633813fc60c",
             "spanId": "eee19b7ec3c1b174",
             "timestamp": "2024-01-15T10:30:00Z",
+            "signal": "log",
             "observedTimestamp": "2024-01-15T10:30:00.000000005Z",
             "eventName": "db.failure",
         }

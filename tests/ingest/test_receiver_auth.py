@@ -108,8 +108,12 @@ def test_key_use_is_recorded_in_the_keyuse_bucket_at_most_once_a_minute(receiver
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)
     for _ in range(3):
         assert post(receiver, "/v1/logs", b"", project.key).status_code == 200
-    # Another request's note would have been written by now; the throttle kept it to one write.
     assert post(receiver, "/v1/logs", LOGS["body"], project.key).status_code == 200
+    # A barrier: the recorder writes notes one at a time in the order they were taken, so once a
+    # second key's first use is in the bucket, any write the requests above caused has happened.
+    second = project.new_key()
+    wait_until_key_works(receiver, second["key"])
+    wait_for(lambda: key_use(nats_server.url, second["prefix"]), timeout=5, message="second key's use recorded")
     assert key_use(nats_server.url, project.key_prefix) == (stamp, revision)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import httpx
 import nats
@@ -25,11 +26,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 VECTORS = [v for v in load_vectors() if v["signal"] == "logs"]
 LOGS = next(v for v in VECTORS if v["name"] == "python-logs-proto-none")
+PUBLISH_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
 def receiver(nats_server):
-    yield from running_receiver(nats_server.url, publish_timeout=1.0)
+    yield from running_receiver(nats_server.url, publish_timeout=PUBLISH_TIMEOUT)
 
 
 def send(receiver, vector, key):
@@ -47,10 +49,13 @@ def test_a_full_stream_gets_429_with_retry_after(receiver, nats_server, settings
     assert {response.status_code for response in answers} <= {200, 429}
     assert int(refused[0].headers["retry-after"]) > 0
     assert b"stream is full" in refused[0].content
-    json_refusal = next((r for r, v in zip(answers, VECTORS, strict=True)
-                         if r.status_code == 429 and v["content_type"] == "application/json"), None)
-    if json_refusal is not None:
-        assert json_refusal.json()["code"] == 8
+    # Once the stream is full, a JSON export is refused too, with a JSON google.rpc.Status body.
+    json_vector = next(v for v in VECTORS if v["content_type"] == "application/json")
+    json_refusal = send(receiver, json_vector, project.key)
+    assert json_refusal.status_code == 429
+    assert json_refusal.headers["content-type"] == "application/json"
+    assert json_refusal.json()["code"] == 8  # RESOURCE_EXHAUSTED
+    assert "stream is full" in json_refusal.json()["message"]
 
 
 def test_a_missing_stream_gets_503(receiver, nats_server):
@@ -76,10 +81,14 @@ def test_a_stalled_nats_gets_503_within_the_publish_timeout(receiver, nats_serve
     wait_until_key_works(receiver, project.key)
     os.kill(nats_server.process.pid, signal.SIGSTOP)  # connection stays open, nothing is acknowledged
     try:
+        started = time.monotonic()
         response = send(receiver, LOGS, project.key)
+        waited = time.monotonic() - started
     finally:
         os.kill(nats_server.process.pid, signal.SIGCONT)
     assert response.status_code == 503
+    # The receiver's publish timeout is 1 s; allow one more for the request itself on a busy machine.
+    assert waited < PUBLISH_TIMEOUT + 1.0, f"answered after {waited:.2f}s"
     assert b"did not acknowledge" in response.content
     assert response.headers["retry-after"]
     # The client's retry of the same request stores each record once, whatever arrived before.

@@ -95,7 +95,7 @@ def test_sigterm_lets_the_request_in_flight_finish_before_the_process_exits(nats
     project = make_project()
     port = free_port()
     env = {**os.environ, "NATS_URL": nats_server.url, "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runreceiver", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runreceiver", "--port", str(port), "--grpc-port", "0"],
                                cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     results: list[httpx.Response] = []

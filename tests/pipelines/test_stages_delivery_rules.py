@@ -1,23 +1,16 @@
-"""Batching, retry decisions and dead-letter entries on plain data."""
+"""Batching, agent rejection sentences and dead-letter entries on plain data (retry rules: tests/outbound)."""
 
 from __future__ import annotations
 
 import json
-import random
 from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.stages import Batcher, RetryPolicy
+from outbound import gave_up_reason
+from pipelines.stages import Batcher
 from pipelines.stages.deadletter import build_entry, encode_entries, entry_id, rfc3339
-from pipelines.stages.retry import (
-    backoff_delay,
-    exhausted_reason,
-    is_retryable,
-    parse_retry_after,
-    rejection_reason,
-    should_give_up,
-)
+from pipelines.stages.retry import rejection_reason
 
 
 @pytest.mark.parametrize(("size", "wait", "events", "expected"), [
@@ -38,44 +31,6 @@ def test_batches_leave_when_full_or_when_the_wait_is_over(size, wait, events, ex
     assert released == expected
 
 
-@pytest.mark.parametrize(("status", "retryable"), [
-    (408, True), (429, True), (500, True), (502, True), (503, True), (599, True),
-    (400, False), (401, False), (404, False), (413, False), (422, False),
-])
-def test_which_answers_are_retried(status, retryable):
-    assert is_retryable(status) is retryable
-
-
-@pytest.mark.parametrize(("header", "expected"), [
-    (None, None), ("", None), ("7", 7.0), ("soon", None),
-    ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),  # now = 40 s after the epoch
-    ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0),
-])
-def test_retry_after_is_read_as_seconds_or_a_date(header, expected):
-    assert parse_retry_after(header, now_epoch=40.0) == expected
-
-
-POLICY = RetryPolicy(max_attempts=5, max_elapsed_seconds=60, initial_backoff_ms=100, max_backoff_ms=1000)
-
-
-@pytest.mark.parametrize(("attempt", "retry_after", "low", "high"), [
-    (1, None, 0.05, 0.1), (2, None, 0.1, 0.2), (3, None, 0.2, 0.4), (10, None, 0.5, 1.0),
-    (1, 0.7, 0.7, 0.7),  # Retry-After wins when longer...
-    (1, 3600, 1.0, 1.0),  # ...but never beyond max backoff
-])
-def test_backoff_grows_with_jitter_and_honours_retry_after(attempt, retry_after, low, high):
-    for seed in range(20):
-        delay = backoff_delay(attempt, POLICY, retry_after, random.Random(seed))
-        assert low <= delay <= high
-
-
-@pytest.mark.parametrize(("attempts", "elapsed", "delay", "give_up"), [
-    (1, 0, 0.1, False), (5, 0, 0.1, True), (2, 59.95, 0.1, True), (4, 10, 1, False),
-])
-def test_retries_stop_at_max_attempts_or_max_elapsed(attempts, elapsed, delay, give_up):
-    assert should_give_up(attempts, elapsed, delay, POLICY) is give_up
-
-
 @pytest.mark.parametrize(("status", "body", "expected"), [
     (400, "missing field", "agent endpoint answered 400 Bad Request: missing field"),
     (401, "", "agent endpoint answered 401 Unauthorized (check the Authorization header in the pipeline settings)"),
@@ -86,7 +41,7 @@ def test_rejections_read_as_a_sentence_a_user_can_act_on(status, body, expected)
 
 
 def test_giving_up_says_how_long_it_tried():
-    reason = exhausted_reason("503 Service Unavailable", 8, 301.2)
+    reason = gave_up_reason("agent endpoint", "503 Service Unavailable", 8, 301.2)
     assert "8 attempts over 301 s" in reason and "503 Service Unavailable" in reason
 
 

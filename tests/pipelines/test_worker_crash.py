@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from projects.natsops import config_bucket, put_config_document
+from tests.deadline import wait_for_async
 from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import config_document, eventually, log_record, publish_records
+from tests.pipelines.test_worker_helpers import config_document, log_record, publish_records
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -48,13 +50,18 @@ async def test_a_killed_worker_loses_no_record_and_duplicates_at_most_what_was_i
     first = start_worker(nats_server.url, "crash-a", tmp_path, bucket)
     second = None
     try:
-        await eventually(lambda: len(agent.delivered()) >= 3000, timeout=30, message="first worker delivering")
+        await wait_for_async(lambda: len(agent.delivered()) >= 3000, timeout=30, message="first worker delivering")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
         assert len({record["attributes"]["n"] for record in agent.delivered()}) < RECORDS, "killed mid-stream"
+        # Records are published in order into a fresh stream, so record n is stream sequence n + 1;
+        # everything at or below the ack floor was acknowledged and must never come again.
+        info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
+        acked_below = info.ack_floor.stream_seq
 
+        second_started = time.monotonic()  # every request that arrived before came from the first worker
         second = start_worker(nats_server.url, "crash-b", tmp_path, bucket)
-        await eventually(lambda: len({record["attributes"]["n"] for record in agent.delivered()}) == RECORDS,
+        await wait_for_async(lambda: len({record["attributes"]["n"] for record in agent.delivered()}) == RECORDS,
                          timeout=45, message="every record delivered after the restart")
     finally:
         for process in (first, second):
@@ -62,6 +69,13 @@ async def test_a_killed_worker_loses_no_record_and_duplicates_at_most_what_was_i
                 process.send_signal(signal.SIGTERM)
                 process.wait(20)
     counts = Counter(record["attributes"]["n"] for record in agent.delivered())
+    repeated = {n for n, times in counts.items() if times > 1}
+    with agent.lock:
+        seen_before_kill = {record["attributes"]["n"] for request in agent.requests
+                            if request.received_at < second_started for record in request.records}
     duplicates = sum(counts.values()) - len(counts)
     assert duplicates <= IN_FLIGHT_BOUND, f"{duplicates} duplicates"
+    assert all(times <= 2 for times in counts.values()), "a record repeats at most once after one crash"
+    assert repeated <= seen_before_kill, "only records the killed worker had sent can repeat"
+    assert not {n for n in repeated if n + 1 <= acked_below}, "an acknowledged record was delivered again"
     assert second.returncode == 0, "SIGTERM is a clean shutdown"

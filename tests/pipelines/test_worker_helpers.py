@@ -33,6 +33,7 @@ class AgentRequest:
     headers: dict[str, str]
     records: list
     status: int = 0
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Agent:
     # (index of the request, request) -> (status, headers, delay in seconds)
     script: Callable[[int, AgentRequest], tuple[int, dict, float]] = lambda index, request: (200, {}, 0.0)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    open: int = 0  # requests being answered right now
+    peak: int = 0  # the most requests ever open at once
 
     def answered(self, status: int = 200) -> list[AgentRequest]:
         with self.lock:
@@ -63,9 +66,15 @@ def _handler(agent: Agent):
             with agent.lock:
                 index = len(agent.requests)
                 agent.requests.append(request)
-            status, headers, delay = agent.script(index, request)
-            if delay:
-                time.sleep(delay)
+                agent.open += 1
+                agent.peak = max(agent.peak, agent.open)
+            try:
+                status, headers, delay = agent.script(index, request)
+                if delay:
+                    time.sleep(delay)
+            finally:
+                with agent.lock:
+                    agent.open -= 1
             request.status = status
             payload = b'{"ok":true}' if status < 300 else b"agent says no"
             self.send_response(status)
@@ -81,10 +90,15 @@ def _handler(agent: Agent):
     return Handler
 
 
+class AgentServer(ThreadingHTTPServer):
+    request_queue_size = 256  # many batches in flight open many connections at once
+    daemon_threads = True
+
+
 @pytest.fixture
 def agent() -> Iterator[Agent]:
     state = Agent()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = AgentServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/ingest"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -113,7 +127,7 @@ def config_document(project_id: str, endpoint: str, version: int = 1, **pipeline
     section = {"enabled": True, "filter": "", "transforms": [], "agentEndpoint": endpoint,
                "agentHeaders": {"Authorization": "Bearer agent-secret"}, "batchSize": 10, "batchMaxWaitMs": 100,
                "signals": ["logs"], "requestTimeoutMs": 2000,
-               "retry": {"maxAttempts": 5, "maxElapsedSeconds": 30, "initialBackoffMs": 50, "maxBackoffMs": 200}}
+               "retry": {"initialBackoffMs": 50, "maxBackoffMs": 200}}
     section.update(pipeline)
     return {"schema": 1, "projectId": project_id, "name": "test", "version": version, "apiKeys": [],
             "pipeline": section, "sinks": []}
@@ -133,20 +147,6 @@ async def publish_records(nc, project_id: str, records: list[dict], signal: str 
         futures = [await js.publish_async(subject, json.dumps(record).encode())
                    for record in records[start:start + 500]]
         await asyncio.gather(*futures)
-
-
-async def eventually(condition: Callable[[], object], timeout: float = 10.0, message: str = ""):
-    """Poll a condition until it holds or the deadline passes (async twin of tests.deadline.wait_for)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout}s: {message or condition}; last value {last!r}")
 
 
 def make_runner(nc, document: dict, *, allow_private: bool = True, **options) -> PipelineRunner:

@@ -117,12 +117,13 @@ def test_the_document_never_contains_a_raw_key(js, owner_client):
     assert document["apiKeys"][0]["hash"] == ApiKey.objects.get(project_id=project_id).key_hash
 
 
-def test_internal_endpoint_serves_the_same_document_with_the_service_token(js, owner_client, client):
+def test_internal_endpoint_serves_the_same_document_with_the_service_token(js, owner_client, client, settings):
+    settings.INTERNAL_API_ON_PUBLIC = True  # tests/projects/test_internal_listener.py covers the listener
     project_id = create_project(owner_client)
     url = f"/internal/v1/projects/{project_id}/config"
     assert client.get(url).status_code == 401
     assert client.get(url, HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
-    response = client.get(url, HTTP_AUTHORIZATION="Bearer test-internal-token")
+    response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {settings.INTERNAL_SERVICE_TOKEN}")
     assert response.status_code == 200
     assert comparable(response.json()) == comparable(kv_document(js, project_id))
 

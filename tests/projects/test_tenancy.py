@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from projects.models import ApiKey, Membership, Role
+from projects.models import ApiKey, Membership, Project, Role
 from sinks.models import Sink
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, project_state
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,8 @@ WEBHOOK = {"name": "hook", "kind": "webhook", "config": {"url": "https://example
 
 
 def endpoints(team):
-    """(method, path, body, least role that may do it) for every project-scoped endpoint."""
+    """(method, path, body, least role that may do it, status when allowed) for every project-scoped
+    endpoint, in an order where each allowed call leaves the next one something to act on."""
     pid = team.project.pk
     key, _ = ApiKey.mint(team.project, "existing")
     sink = Sink.objects.create(project=team.project, name="existing", kind="webhook",
@@ -24,24 +25,24 @@ def endpoints(team):
     Membership.objects.create(project=team.project, user=extra, role=Role.VIEWER)
     base = f"/api/v1/projects/{pid}"
     return [
-        ("get", f"{base}/", None, "viewer"),
-        ("patch", f"{base}/", {"name": "renamed"}, "admin"),
-        ("get", f"{base}/members/", None, "viewer"),
-        ("post", f"{base}/members/", {"email": UserFactory().email, "role": "viewer"}, "owner"),
-        ("patch", f"{base}/members/{extra.pk}/", {"role": "admin"}, "owner"),
-        ("get", f"{base}/keys/", None, "viewer"),
-        ("post", f"{base}/keys/", {"name": "ci"}, "admin"),
-        ("post", f"{base}/keys/{key.pk}/revoke/", None, "admin"),
-        ("get", f"{base}/pipeline/", None, "viewer"),
-        ("put", f"{base}/pipeline/", {"batch_size": 20}, "admin"),
-        ("patch", f"{base}/pipeline/", {"batch_size": 30}, "admin"),
-        ("get", f"{base}/sinks/", None, "viewer"),
-        ("post", f"{base}/sinks/", WEBHOOK, "admin"),
-        ("get", f"{base}/sinks/{sink.pk}/", None, "viewer"),
-        ("patch", f"{base}/sinks/{sink.pk}/", {"enabled": False}, "admin"),
-        ("delete", f"{base}/sinks/{sink.pk}/", None, "admin"),
-        ("delete", f"{base}/members/{extra.pk}/", None, "owner"),
-        ("delete", f"{base}/", None, "owner"),
+        ("get", f"{base}/", None, "viewer", 200),
+        ("patch", f"{base}/", {"name": "renamed"}, "admin", 200),
+        ("get", f"{base}/members/", None, "viewer", 200),
+        ("post", f"{base}/members/", {"email": UserFactory().email, "role": "viewer"}, "owner", 201),
+        ("patch", f"{base}/members/{extra.pk}/", {"role": "admin"}, "owner", 200),
+        ("get", f"{base}/keys/", None, "viewer", 200),
+        ("post", f"{base}/keys/", {"name": "ci"}, "admin", 201),
+        ("post", f"{base}/keys/{key.pk}/revoke/", None, "admin", 200),
+        ("get", f"{base}/pipeline/", None, "viewer", 200),
+        ("put", f"{base}/pipeline/", {"batch_size": 20}, "admin", 200),
+        ("patch", f"{base}/pipeline/", {"batch_size": 30}, "admin", 200),
+        ("get", f"{base}/sinks/", None, "viewer", 200),
+        ("post", f"{base}/sinks/", WEBHOOK, "admin", 201),
+        ("get", f"{base}/sinks/{sink.pk}/", None, "viewer", 200),
+        ("patch", f"{base}/sinks/{sink.pk}/", {"enabled": False}, "admin", 200),
+        ("delete", f"{base}/sinks/{sink.pk}/", None, "admin", 204),
+        ("delete", f"{base}/members/{extra.pk}/", None, "owner", 204),
+        ("delete", f"{base}/", None, "owner", 204),
     ]
 
 
@@ -51,17 +52,16 @@ RANK = {"viewer": 0, "admin": 1, "owner": 2}
 @pytest.mark.parametrize("role", ["owner", "admin", "viewer", "outsider"])
 def test_each_role_gets_exactly_the_access_its_rank_allows(team, role):
     client = client_for(team.user(role))
-    for method, path, body, least in endpoints(team):
+    for method, path, body, least, allowed_status in endpoints(team):
+        before = project_state(team.project.pk)
         response = getattr(client, method)(path, body, format="json")
-        if role == "outsider":
-            expected = {404}
-        elif RANK[role] >= RANK[least]:
-            expected = {200, 201, 204}
-        else:
-            expected = {403}
-        assert response.status_code in expected, (role, method, path, response.status_code, response.content)
-        if role != "outsider" and RANK[role] >= RANK[least] and method == "delete" and path.endswith(
-                f"{team.project.pk}/"):
+        allowed = role != "outsider" and RANK[role] >= RANK[least]
+        expected = allowed_status if allowed else 404 if role == "outsider" else 403
+        assert response.status_code == expected, (role, method, path, response.status_code, response.content)
+        if not allowed:
+            assert project_state(team.project.pk) == before, f"a refused {method.upper()} {path} changed data"
+        if allowed and method == "delete" and path.endswith(f"{team.project.pk}/"):
+            assert not Project.objects.filter(pk=team.project.pk).exists()
             break
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.kinds.base import DeliveryContext, TransportError, new_http_client, parse_retry_after
+from outbound import Outbound
+from sinks.kinds.base import DeliveryContext, TransportError
 from sinks.kinds.slack import SlackKind
 from sinks.kinds.webhook import WebhookKind
 from tests.deadletters.harness import Reply, StubServer
@@ -20,8 +21,8 @@ def stub():
 
 
 async def deliver(kind, config, allow_private=True):
-    async with new_http_client(3) as client:
-        await kind.deliver(config, MESSAGE, DeliveryContext(client, allow_private, 3))
+    async with Outbound(allow_private=allow_private) as client:
+        await kind.deliver(config, MESSAGE, DeliveryContext(client, 3))
 
 
 @pytest.mark.parametrize("reply,permanent,retry_after,words", [
@@ -88,11 +89,3 @@ async def test_a_name_is_resolved_and_checked_before_connecting(stub):
     await deliver(WebhookKind, {"url": stub.url().replace("127.0.0.1", "localhost"), "method": "POST",
                                 "headers": {}})
     assert stub.received()[-1].headers["Host"] == f"localhost:{stub.port}"
-
-
-@pytest.mark.parametrize("value,expected", [
-    (None, None), ("", None), ("12", 12.0), ("0.5", 0.5), ("-3", 0.0), ("soon", None),
-    ("Thu, 01 Jan 1970 00:01:40 GMT", 40.0),
-])
-def test_retry_after_is_read_as_seconds_or_an_http_date(value, expected):
-    assert parse_retry_after(value, now=60.0) == expected

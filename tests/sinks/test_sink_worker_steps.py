@@ -19,6 +19,7 @@ from projects import natsops
 from projects.streams import StreamLimits, output_stream, output_subject
 from sinks.worker.worker import SinkWorker
 from tests.deadletters.harness import Reply, StubServer, fast_options
+from tests.deadline import wait_for_async
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)  # JetStream reserves max_bytes; keep the session server roomy
 # A config bucket of this module's own: sink workers of other tests (the end-to-end ones run as
@@ -52,15 +53,6 @@ async def publish(js, project_id: str, request_id: str) -> None:
     await js.publish(output_subject(project_id), json.dumps(message).encode())
 
 
-async def eventually(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := await condition():
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 async def ack_pending_is_zero(js, project_id: str, sink_id: str) -> bool:
     return (await js.consumer_info(output_stream(project_id), f"sink-{sink_id}")).num_ack_pending == 0
 
@@ -78,7 +70,7 @@ async def test_one_iteration_delivers_what_is_there_and_reports_no_work_after(na
         assert await worker.process_batch() >= 2
         assert [r.json()["requestId"] for r in stub.received()] == ["a", "b"]
         assert (await worker.consumers[sink_id].process_batch()).received == 0
-        await eventually(lambda: ack_pending_is_zero(js, project_id, sink_id))
+        await wait_for_async(lambda: ack_pending_is_zero(js, project_id, sink_id))
         stats = json.loads((await (await js.key_value("gf-ai-stats")).get(f"{project_id}.sink.{sink_id}")).value)
         assert stats["deliveries"] == 2 and stats["lastSuccessAt"]
     finally:
@@ -105,12 +97,12 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
-    slow_retries = options(initial_backoff_seconds=60, max_backoff_seconds=60, max_elapsed_seconds=600)
+    slow_retries = options(initial_backoff=60, max_backoff=60, dead_letter_after=600)
     worker = SinkWorker(nc, slow_retries)
     await worker.load_config()
     running = asyncio.create_task(worker.run())
     await publish(js, project_id, "in-flight")
-    await eventually(lambda: asyncio.sleep(0, stub.received()))
+    await wait_for_async(lambda: asyncio.sleep(0, stub.received()))
     started = time.monotonic()
     worker.stop.set()  # what the SIGTERM handler does
     await asyncio.wait_for(running, 10)
@@ -124,9 +116,9 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
         async def delivered():
             return (await second.consumers[sink_id].process_batch()).delivered
 
-        await eventually(delivered, timeout=8)
+        await wait_for_async(delivered, timeout=8)
         assert [(r.json()["requestId"], r.status) for r in stub.received()] == [("in-flight", 503), ("in-flight", 200)]
-        await eventually(lambda: ack_pending_is_zero(second.js, project_id, sink_id))
+        await wait_for_async(lambda: ack_pending_is_zero(second.js, project_id, sink_id))
     finally:
         await natsops.delete_streams(second.js, project_id, SMALL)
         await second.shutdown()

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
-from tests.factories import Team
+from tests.factories import Team, project_state
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def read_pages(team: Team, sink: Sink) -> list[str]:
     return [reverse("projects:detail", args=[pid]), reverse("projects:settings", args=[pid]),
             reverse("projects:members", args=[pid]), reverse("projects:keys", args=[pid]),
             reverse("projects:deadletters", args=[pid]), reverse("pipelines:edit", args=[pid]),
-            reverse("sinks:list", args=[pid])]
+            reverse("sinks:list", args=[pid]), reverse("projects:runs", args=[pid])]
 
 
 def write_posts(team: Team, sink: Sink) -> list[tuple[str, dict]]:
@@ -70,6 +70,7 @@ def write_posts(team: Team, sink: Sink) -> list[tuple[str, dict]]:
         (reverse("sinks:delete", args=[pid, sink.pk]), {}),
         (reverse("sinks:test", args=[pid, sink.pk]), {}),
         (reverse("projects:deadletters_action", args=[pid]), {"action": "discard-all"}),
+        (reverse("projects:run_replay", args=[pid, "some-run"]), {}),
     ]
 
 
@@ -78,10 +79,13 @@ def test_outsider_gets_404_on_every_page_and_action(team, sink):
     for url in read_pages(team, sink):
         assert client.get(url).status_code == 404, url
     for url, data in write_posts(team, sink):
+        before = project_state(team.project.pk)
         assert client.post(url, data).status_code == 404, url
+        assert project_state(team.project.pk) == before, f"an outsider's refused POST {url} changed data"
     pid = team.project.pk
     for url in (reverse("sinks:edit", args=[pid, sink.pk]), reverse("sinks:create", args=[pid, "slack"]),
-                reverse("projects:deadletter", args=[pid, 1]), reverse("live-tail", args=[pid])):
+                reverse("projects:deadletter", args=[pid, 1]), reverse("live-tail", args=[pid]),
+                reverse("projects:run", args=[pid, "some-run"])):
         assert client.get(url).status_code == 404, url
     for url in (reverse("pipelines:check", args=[pid]), reverse("pipelines:try", args=[pid]),
                 reverse("pipelines:recent", args=[pid])):
@@ -97,7 +101,9 @@ def test_anonymous_visitor_is_sent_to_login(team, sink):
 def test_viewer_gets_403_on_every_write_and_nothing_changes(team, sink):
     client = client_as(team.viewer)
     for url, data in write_posts(team, sink):
+        before = project_state(team.project.pk)
         assert client.post(url, data).status_code == 403, url
+        assert project_state(team.project.pk) == before, f"a viewer's refused POST {url} changed data"
     team.project.refresh_from_db()
     sink.refresh_from_db()
     assert team.project.name != "taken over"

@@ -16,6 +16,7 @@ from glassflow_site.gctuning import tune_gc_for_records
 from pipelines.worker import Worker, WorkerSettings
 from pipelines.worker.supervisor import WorkerStartError
 from projects.configsync import stream_limits
+from runs.recorder import RunHistorySettings
 
 
 class Command(BaseCommand):
@@ -23,12 +24,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port (0 = off)")
-        parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
+        parser.add_argument("--metrics-addr", default="127.0.0.1",
+                            help="address the metrics endpoint listens on (loopback by default; 0.0.0.0 for all)")
         parser.add_argument("--worker-id", default="",
                             help="stable id for the stats bucket (default: hostname-pid); a worker restarted with "
                                  "the same id continues its counters")
-        parser.add_argument("--max-concurrent-batches", type=int, default=4,
-                            help="batches per project in flight to the agent at once")
         parser.add_argument("--grace-seconds", type=float, default=10.0,
                             help="on shutdown, how long in-flight deliveries may finish before they are released")
 
@@ -36,9 +36,11 @@ class Command(BaseCommand):
         worker_settings = WorkerSettings(
             servers=settings.NATS_SERVERS, config_bucket=settings.CONFIG_BUCKET,
             stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
-            stream_limits=stream_limits(), allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
+            stream_limits=stream_limits(),
+            run_history=RunHistorySettings(enabled=settings.RUN_HISTORY_ENABLED,
+                                           preview_bytes=settings.RUN_HISTORY_PREVIEW_BYTES),
+            allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
             metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
-            max_concurrent_batches=max(1, options["max_concurrent_batches"]),
             grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
         if options["worker_id"]:
             worker_settings.worker_id = options["worker_id"]

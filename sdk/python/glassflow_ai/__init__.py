@@ -1,4 +1,13 @@
-"""GlassFlow AI Runtime SDK for agents: parse the pipeline's batches and send results back.
+"""GlassFlow AI Runtime SDK for agents: serve an agent function, or parse batches and send results yourself.
+
+from glassflow_ai import AgentApp, serve
+
+def triage(batch):                     # or: async def triage(batch)
+    return {"summary": f"{len(batch.records)} records"}
+
+serve(AgentApp(triage, api_key="gfk_..."), port=9000)   # answers the pipeline, sends the output
+
+Or by hand:
 
 from glassflow_ai import GlassFlow, parse_agent_request
 
@@ -21,21 +30,26 @@ from ._errors import (
 from ._retry import RetryPolicy, parse_retry_after
 from .agent import AgentRequest, parse_agent_request
 from .client import AsyncGlassFlow, GlassFlow
+from .server import AgentApp, BadBatchError, TransientError, serve
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentApp",
     "AgentRequest",
     "AgentRequestError",
     "AsyncGlassFlow",
     "AuthenticationError",
+    "BadBatchError",
     "GlassFlow",
     "GlassFlowError",
     "RateLimitError",
     "RequestError",
     "RetryPolicy",
     "ServerError",
+    "TransientError",
     "TransportError",
     "parse_agent_request",
     "parse_retry_after",
+    "serve",
 ]

@@ -1,0 +1,1 @@
+"""Stage 2, checking: static types (typesys) and Go's compile-time checks over the tree (checker)."""

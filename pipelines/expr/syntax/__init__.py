@@ -1,0 +1,1 @@
+"""Stage 1, syntax: source text -> tokens (lexer) -> tree (parser, nodes)."""

@@ -1,0 +1,72 @@
+"""``runreceiver --workers N``: worker processes share the HTTP and gRPC ports, each with its own NATS
+connection and key index, and ``/metrics`` sums every worker, whichever one answers the scrape."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import grpc
+import httpx
+import pytest
+
+from glassflow_site.natsserver import free_port
+from tests.deadline import wait_for
+from tests.e2e.telemetry import log_request
+from tests.ingest.test_receiver_support import make_project, stream_count
+from tests.ui.browser_support import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+LOGS = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+PUBLISHED = re.compile(r'^glassflow_receiver_records_published_total\{signal="logs"\} (\S+)$', re.M)
+CONNECTED = re.compile(r"^glassflow_receiver_nats_connected (\S+)$", re.M)
+
+
+def published(url: str) -> float:
+    # A fresh connection per scrape, so that the scrapes land on different workers.
+    text = httpx.get(url + "/metrics", headers={"Connection": "close"}).text
+    match = PUBLISHED.search(text)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_two_workers_share_both_ports_and_metrics_count_every_worker(nats_server, tmp_path):
+    project = make_project()
+    port, grpc_port = free_port(), free_port()
+    env = {**os.environ, "NATS_URL": nats_server.url, "LOG_LEVEL": "WARNING",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runreceiver", "--port", str(port),
+                                "--grpc-port", str(grpc_port), "--workers", "2"], cwd=ROOT, env=env,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        headers = {"Content-Type": "application/x-protobuf", "X-API-Key": project.key, "Connection": "close"}
+        wait_for(lambda: _answers(url, headers), timeout=30, message="both workers accept the key")
+        for start in range(0, 200, 10):  # a new connection each: the kernel spreads them over the workers
+            response = httpx.post(url + "/v1/logs", content=log_request(range(1000 + start, 1010 + start)),
+                                  headers=headers)
+            assert response.status_code == 200, response.text
+        for start in range(0, 100, 10):
+            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                channel.unary_unary(LOGS)(log_request(range(5000 + start, 5010 + start)),
+                                          metadata=(("x-api-key", project.key),), timeout=10)
+        stored = stream_count(nats_server.url, f"gf-ai-raw-{project.id}")
+        scrapes = [published(url) for _ in range(8)]
+        assert scrapes == [float(stored)] * 8, (scrapes, stored)
+        text = httpx.get(url + "/metrics").text
+        assert float(CONNECTED.search(text).group(1)) == 2.0  # one NATS connection per worker
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+
+
+def _answers(url: str, headers: dict) -> bool:
+    """Every worker has loaded the key index: several fresh connections in a row all get 200."""
+    try:
+        return all(httpx.post(url + "/v1/logs", content=b"", headers=headers).status_code == 200
+                   for _ in range(6))
+    except httpx.HTTPError:
+        return False

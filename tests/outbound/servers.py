@@ -1,0 +1,87 @@
+"""Loopback HTTP(S) servers for the outbound tests: keep-alive, TLS certificates chosen by SNI, raw answers."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class KeepAliveServer:
+    """HTTP/1.1 with keep-alive on 127.0.0.1, optionally TLS; records (Host header, connection number)."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, status: int = 200, body: bytes = b"ok",
+                 headers: dict[str, str] | None = None):
+        self.requests: list[tuple[str, int]] = []
+        self.connections = 0
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with server.lock:
+                    server.connections += 1
+                    self.number = server.connections
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with server.lock:
+                    server.requests.append((self.headers.get("Host", ""), self.number))
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        if tls is not None:
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.port = self.http.server_address[1]
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+async def read_request(reader: asyncio.StreamReader) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    await reader.readexactly(length)
+
+
+async def raw_server(answer: bytes, then_every_300ms: bytes = b"") -> tuple[asyncio.AbstractServer, int]:
+    """Reads one request and writes ``answer`` as it is (for answers a well-behaved server would not
+    give); with ``then_every_300ms`` it keeps writing that, for ever, instead of closing."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await read_request(reader)
+            writer.write(answer)
+            await writer.drain()
+            while then_every_300ms:
+                await asyncio.sleep(0.3)
+                writer.write(then_every_300ms)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def trickling_server() -> tuple[asyncio.AbstractServer, int]:
+    """Answers 200 with a chunked body that sends one byte every 0.3 s, for ever."""
+    return await raw_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n")
