@@ -152,3 +152,9 @@ def test_month_and_weekday_print_as_names_and_durations_pass_kind_checks():
     assert run('string(date(ts).Month()) + " " + string(date(ts).Weekday())') == "January Monday"
     with pytest.raises(ExprRuntimeError, match="invalid argument for abs"):
         run('abs(duration("1h"))')  # accepted by Go's kind-based check, refused when run
+
+
+def test_is_dst_reads_the_zone():
+    assert run('date("2024-07-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is True
+    assert run('date("2024-01-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is False
+    assert run('date("2024-07-01T00:00:00Z").IsDST()') is False
