@@ -275,5 +275,8 @@ def create_app() -> ReceiverApp:
         from django.conf import settings
 
         dictConfig(settings.LOGGING)
+    from .server import explain_invalid_requests
+
+    explain_invalid_requests()
     return ReceiverApp()
 
