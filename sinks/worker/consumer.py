@@ -187,10 +187,13 @@ class SinkConsumer:
             result.requeued += 1
             return
         started = time.monotonic()
-        outcome = await deliver_with_retries(
-            kind, config, message, self.context, self.options.retry, self.stop,
-            label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
-                self.project_id, self.sink_id, error))
+        try:
+            outcome = await deliver_with_retries(
+                kind, config, message, self.context, self.options.retry, self.stop,
+                label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
+                    self.project_id, self.sink_id, error))
+        finally:
+            self.pacer.done(kind, config)
         if outcome.delivered:
             await msg.ack()
             rtt = time.monotonic() - started if outcome.attempts == 1 else None
