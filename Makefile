@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFORMANCE_DIR ?= ../shared/conformance/expr
 
-.PHONY: run test install install-run install-dev migrate lint conformance bench clean browser
+.PHONY: run test install install-run install-dev migrate lint conformance bench clean browser superuser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ migrate: install
 
 run: install-run migrate
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py runstack --with-example-agent
+
+# An operator for Django admin, with the same defaults as `make run` (DEBUG=1, the SQLite in var/).
+superuser: migrate
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py createsuperuser $(ARGS)
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 browser:

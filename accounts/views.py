@@ -66,6 +66,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("projects:list")
 
+    def post(self, request, *args, **kwargs):
+        # Guessing the old password from a borrowed session is as limited as guessing at login.
+        if form_rate_limited(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, RATE_LIMITED)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, "Your password was changed.")

@@ -55,9 +55,12 @@ def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes 
     return entry
 
 
+MAX_SEQ = 2**64 - 1  # JetStream sequences are uint64
+
+
 async def _get(js: JetStreamContext, stream: str, seq: int):
-    if seq < 1:
-        return None  # sequences start at 1; JetStream would answer "bad request"
+    if not 1 <= seq <= MAX_SEQ:
+        return None  # no such message; JetStream would answer "bad request"
     try:
         return await js.get_msg(stream, seq)
     except NotFoundError:
@@ -102,7 +105,7 @@ async def get_entry(js: JetStreamContext, project_id: object, seq: int) -> dict:
 
 async def _delete(js: JetStreamContext, project_id: object, seq: int) -> bool:
     """Delete one entry; False if it was not there (already replayed, discarded or aged out)."""
-    if seq < 1:
+    if not 1 <= seq <= MAX_SEQ:
         return False
     try:
         await js.delete_msg(dlq_stream(project_id), seq)

@@ -22,6 +22,7 @@ from pipelines import playground
 from pipelines.api.serializers import PipelineSerializer
 from pipelines.forms import OUTPUT_TYPE_CHOICES, SIGNAL_CHOICES, EditorState
 from pipelines.models import Pipeline
+from pipelines.signals import filter_warning
 from pipelines.validation import check_expression
 from projects.access import can, membership_for
 from projects.configsync import config_changed
@@ -74,6 +75,7 @@ def _render(request: HttpRequest, membership: Membership, state: EditorState, *,
         "results": results,
         "summary": _summary(results),
         "playground_error": playground_error,
+        "signal_warning": filter_warning(state.filter, list(state.signals)),
     }
     return render_page(request, "pipelines/edit.html", "pipelines/partials/editor.html", context, status=status)
 
@@ -114,6 +116,9 @@ def edit(request: HttpRequest, project_id) -> HttpResponse:
         serializer.save()
         config_changed(membership.project)
     messages.success(request, "Pipeline saved. Running workers pick the change up within a second.")
+    warning = filter_warning(state.filter, list(state.signals))
+    if warning:
+        messages.warning(request, warning)
     return redirect_to(request, reverse("pipelines:edit", args=[membership.project.pk]))
 
 
@@ -130,7 +135,9 @@ def check(request: HttpRequest, project_id) -> HttpResponse:
             check_expression(source, expect_bool=field == "filter")
         except ValueError as exc:
             error = str(exc)
-    context = {"error": error, "source": source, "field": field}
+    context = {"error": error, "source": source, "field": field,
+               "signal_warning": filter_warning(source, request.POST.getlist("signals"))
+               if field == "filter" and not error else ""}
     return render_page(request, "pipelines/partials/expr_check.html", "pipelines/partials/expr_check.html", context)
 
 

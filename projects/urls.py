@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from projects import views
-from projects.ui import deadletters, keys, members, settings
+from projects.ui import deadletters, keys, members, runs, settings
 
 app_name = "projects"
 P = "projects/<uuid:project_id>/"
@@ -24,4 +24,7 @@ urlpatterns = [
     path(P + "deadletters/", deadletters.dead_letters, name="deadletters"),
     path(P + "deadletters/action/", deadletters.dead_letter_action, name="deadletters_action"),
     path(P + "deadletters/<int:seq>/", deadletters.dead_letter, name="deadletter"),
+    path(P + "runs/", runs.runs, name="runs"),
+    path(P + "runs/<str:request_id>/", runs.run, name="run"),
+    path(P + "runs/<str:request_id>/replay/", runs.replay_run, name="run_replay"),
 ]

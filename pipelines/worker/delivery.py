@@ -40,8 +40,8 @@ def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, st
     return headers
 
 
-async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline,
-                        window: tuple[int, int]) -> None:
+async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[dict], compiled: CompiledPipeline
+                        ) -> None:
     """Deliver one batch; ``msgs`` is emptied once the batch is settled (see PipelineRunner.settle)."""
     count = len(msgs)
     config = compiled.config
@@ -54,6 +54,7 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     run = runner.runs.begin(config.project_id, request_id, msgs, records, body)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()
+    failing_since: float | None = None
     attempts = 0
     outcome = "delivered"
 
@@ -85,19 +86,23 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
+                runner.stats.delivered()
                 await runner.settle(msgs, ACK)
                 break
             counters.agent_errors += 1
+            runner.stats.failed(attempt.error, transient=attempt.permanent_reason is None)
             if attempt.permanent_reason:
                 outcome = "dead-lettered"
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
-            elapsed = time.monotonic() - started
+            # Transient: retried while the stream holds the records, unless deadLetterAfter is set.
+            now = time.monotonic()
+            failing_since = failing_since or now
             delay = config.retry.delay(attempts, attempt.retry_after)
-            if config.retry.gives_up(attempts, elapsed, delay):
+            if config.retry.gives_up(now - failing_since, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, gave_up_reason("agent endpoint", attempt.error, attempts, elapsed),
-                                   attempts, attempt.error, request_id)
+                reason = gave_up_reason("agent endpoint", attempt.error, attempts, now - failing_since)
+                await _dead_letter(runner, msgs, reason, attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)
@@ -109,10 +114,12 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
         if ordered:
             runner.order_lock.release()
     run.outcome(outcome)
-    seen, dropped = window
-    logger.info("project %s batch %s: in=%d out=%d dropped=%d %s attempts=%d duration_ms=%.0f",
-                config.project_id, request_id, seen, count if outcome == "delivered" else 0, dropped,
-                outcome, attempts, (time.monotonic() - started) * 1000)
+    # The totals are this worker's counters, the figures the stats and the Activity page show
+    # (summed there over every worker), so the log and the dashboard never disagree.
+    logger.info("project %s batch %s: %s records=%d attempts=%d duration_ms=%.0f; worker totals: in=%d "
+                "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
+                count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
+                counters.filter_errors, counters.transform_errors, counters.records_sent)
 
 
 async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:

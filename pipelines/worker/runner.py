@@ -93,8 +93,6 @@ class PipelineRunner:
         # Reply subject -> when it arrived, for every message whose fate is not settled yet;
         # insertion order is age order, so the heartbeat stops at the first young one.
         self.held_since: dict[str, float] = {}
-        self.window_in = 0
-        self.window_dropped = 0
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
@@ -194,16 +192,16 @@ class PipelineRunner:
             return
         counters = self.counters
         counters.received += 1
-        self.window_in += 1
         try:
             record = orjson.loads(msg.data)
         except ValueError:  # includes UnicodeDecodeError
             record = None
         if type(record) is not dict:
             counters.transform_errors += 1
-            self.window_dropped += 1
-            self._spawn(self._dead_letter_one(msg, "the raw record is not a JSON object, so no filter or transform "
-                                                   "can run on it; check what publishes to the raw subject"))
+            reason = ("the raw record is not a JSON object, so no filter or transform can run on it; "
+                      "check what publishes to the raw subject")
+            self.stats.note_record_error("transform", reason, msg.data)
+            self._spawn(self._dead_letter_one(msg, reason))
         else:
             outcome, value = self.compiled.process(record)
             if outcome is Outcome.PASSED:
@@ -214,15 +212,16 @@ class PipelineRunner:
                 elif was_empty:
                     self.wake.set()
             else:
-                self.window_dropped += 1
                 if outcome is Outcome.TRANSFORM_ERROR:
                     counters.transform_errors += 1
+                    self.stats.note_record_error("transform", value, msg.data)
                     self._spawn(self._dead_letter_one(msg, value))
                 else:
                     if outcome is Outcome.FILTERED:
                         counters.filtered += 1
                     else:
                         counters.filter_errors += 1
+                        self.stats.note_record_error("filter", value, msg.data)
                         logger.debug("project %s: %s", self.project_id, value)
                     self.held -= 1
                     del self.held_since[msg.reply]
@@ -235,9 +234,7 @@ class PipelineRunner:
             self._start_delivery(self.batcher.take())
 
     def _start_delivery(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline | None = None) -> None:
-        window = (self.window_in, self.window_dropped)
-        self.window_in = self.window_dropped = 0
-        self._spawn(self._deliver(items, compiled or self.compiled, window))
+        self._spawn(self._deliver(items, compiled or self.compiled))
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -299,16 +296,16 @@ class PipelineRunner:
             logger.debug("project %s: heartbeat skipped while NATS is unreachable", self.project_id)
         return sent
 
-    async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline,
-                       window: tuple[int, int]) -> None:
+    async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline) -> None:
         msgs = [msg for msg, _ in items]
         try:
-            await deliver_batch(self, msgs, [record for _, record in items], compiled, window)
+            await deliver_batch(self, msgs, [record for _, record in items], compiled)
         except asyncio.CancelledError:
             await self.settle(msgs, NAK)
             raise
-        except Exception:
+        except Exception as exc:
             # Released with a delay: an immediate redelivery of a batch that fails the same way would spin.
+            self.stats.failed(f"delivering a batch failed unexpectedly: {type(exc).__name__}: {exc}", transient=True)
             logger.exception("project %s: delivering a batch failed unexpectedly; releasing it for 5 s",
                              self.project_id)
             await self.settle(msgs, NAK_LATER)

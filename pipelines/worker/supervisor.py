@@ -55,7 +55,7 @@ class WorkerSettings:
     allow_private_targets: bool = False
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     metrics_port: int = 0
-    metrics_addr: str = "0.0.0.0"
+    metrics_addr: str = "127.0.0.1"
     grace_seconds: float = 10.0
     # HTTP/1.1 carries one request per connection at a time, so this bounds the batches in flight
     # to agents over all projects of the process (each project's max_concurrency bounds its own).

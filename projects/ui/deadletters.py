@@ -22,7 +22,7 @@ from deadletters.api.views import DeadLetterBase
 from glassflow_site.htmx import redirect_to, render_page
 from projects.access import can, membership_for
 from projects.models import Role
-from projects.natsbridge import NatsUnavailable, bridge
+from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
 
 PAGE_SIZE = 50
 BULK_TIMEOUT = 120.0
@@ -68,7 +68,7 @@ def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
     project = membership.project
     try:
         entry = bridge.call(lambda js: store.get_entry(js, project.pk, seq))
-    except store.EntryNotFound:
+    except (store.EntryNotFound, NatsRejected):
         raise Http404("No such dead letter: it may have been replayed or discarded.") from None
     except NatsUnavailable:
         return HttpResponse("NATS is unreachable; try again shortly.", status=503)

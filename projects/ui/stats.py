@@ -40,6 +40,8 @@ class Metric:
 METRICS = (
     Metric("records_in", "Records in", counter=True),
     Metric("dropped", "Dropped by filter", counter=True),
+    Metric("filter_errors", "Filter errors", counter=True, bad=True),
+    Metric("transform_errors", "Transform errors", counter=True, bad=True),
     Metric("batches", "Batches to agent", counter=True),
     Metric("agent_errors", "Agent errors", counter=True, bad=True),
     Metric("outputs", "Agent outputs", counter=True),
@@ -58,6 +60,9 @@ def _flatten(stats: dict) -> dict:
     return {
         "records_in": (stats.get("received") or {}).get("messages"),
         "dropped": stats.get("filtered_out"),
+        "filter_errors": stats.get("filter_errors"),
+        "transform_errors": stats.get("transform_errors"),
+        "record_error": stats.get("last_record_error"),
         "batches": stats.get("batches_sent"),
         "agent_errors": stats.get("agent_errors"),
         "outputs": (stats.get("outputs") or {}).get("messages"),
@@ -66,7 +71,26 @@ def _flatten(stats: dict) -> dict:
         "consumer_lag": sum(int(value or 0) for value in (stats.get("consumer_lag") or {}).values()),
         "last_error": last_error,
         "last_error_at": last_error_at,
+        "pipeline_stalled_since": stats.get("pipeline_stalled_since"),
+        "pipeline_last_error": stats.get("pipeline_last_error") or "",
+        "sink_stalls": {sink_id: [values["stalled_since"], values.get("last_error") or ""]
+                        for sink_id, values in sinks.items() if values.get("stalled_since")},
     }
+
+
+def stalled(project, history: list[tuple[float, dict]]) -> list[dict]:
+    """What is stalled right now (an outage pauses delivery; records wait in the stream), with since when and why."""
+    latest = history[-1][1] if history else {}
+    lines = []
+    if latest.get("pipeline_stalled_since"):
+        lines.append({"what": "Agent delivery", "since": _parse_time(latest["pipeline_stalled_since"]),
+                      "error": latest.get("pipeline_last_error") or ""})
+    stalls = latest.get("sink_stalls") or {}
+    if stalls:
+        names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
+        for sink_id, (since, error) in sorted(stalls.items()):
+            lines.append({"what": f"Sink {names.get(sink_id, sink_id)}", "since": _parse_time(since), "error": error})
+    return lines
 
 
 async def records_since(js, project_id: UUID, seconds: int) -> int:
@@ -138,6 +162,15 @@ def cards(history: list[tuple[float, dict]]) -> list[dict]:
         out.append({"metric": metric, "value": value, "rate": rate, "line": line, "area": area_points(line),
                     "bad": metric.bad and bool(value)})
     return out
+
+
+def record_error(history: list[tuple[float, dict]]) -> dict | None:
+    """The latest filter or transform error (kind, message, sample record, at), if any worker saw one."""
+    latest = history[-1][1] if history else {}
+    error = latest.get("record_error")
+    if not isinstance(error, dict):
+        return None
+    return {**error, "at": _parse_time(error.get("at"))}
 
 
 def health(projects: list) -> dict:

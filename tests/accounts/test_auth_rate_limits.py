@@ -65,3 +65,14 @@ def test_counters_live_in_the_shared_database_table(api):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608  a constant from settings
         assert cursor.fetchone()[0] >= 1
+
+
+def test_the_browser_password_change_is_limited_too():
+    user = UserFactory(email="me@example.com")
+    client = Client()
+    client.force_login(user)
+    statuses = [client.post("/accounts/password/", {"old_password": "guess", "new_password1": "x",
+                                                    "new_password2": "x"}, **rotating(i)).status_code
+                for i in range(ATTEMPTS)]
+    assert statuses[0] == 400
+    assert statuses.count(429) >= ATTEMPTS - 20, statuses

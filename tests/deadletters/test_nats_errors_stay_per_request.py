@@ -34,6 +34,9 @@ def test_bad_dead_letter_requests_are_4xx_and_other_tenants_keep_reading(new_tea
         assert attacker.delete(f"/api/v1/projects/{mallory.project.pk}/deadletters/0/").status_code == 404
         assert victim.get(f"/api/v1/projects/{alice.project.pk}/deadletters/").status_code == 200
         assert victim.get(f"/api/v1/projects/{alice.project.pk}/stats/").status_code == 200
+    beyond_uint64 = 2**70
+    response = attacker.get(f"/api/v1/projects/{mallory.project.pk}/deadletters/{beyond_uint64}/")
+    assert response.status_code == 404, response.content
 
 
 def test_real_unavailability_still_fails_fast(settings):

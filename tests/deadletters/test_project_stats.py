@@ -90,7 +90,7 @@ def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
     assert body["dlq_depth"] == {"total": 3, "pipeline": 1, "sink": 2}
     assert body["sinks"][hook["id"]] | {"last_success_at": None} == {
         "name": "hook", "deliveries": 2, "failures": 0, "dlq": 0, "last_error": "", "last_error_at": None,
-        "last_success_at": None, "lag": 0}
+        "last_success_at": None, "stalled_since": None, "lag": 0}
     failing = body["sinks"][chat["id"]]
     assert failing["failures"] == 2 and failing["deliveries"] == 0 and "invalid_payload" in failing["last_error"]
     assert body["consumer_lag"] == {f"sink-{hook['id']}": 0, f"sink-{chat['id']}": 0}

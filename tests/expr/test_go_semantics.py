@@ -130,3 +130,25 @@ def test_error_texts_never_show_generated_code(source):
     with pytest.raises(ExprError) as info:
         run(source)
     assert not _GENERATED.search(str(info.value)), str(info.value)
+
+
+def test_predicates_over_maps_fail_like_go_unless_empty():
+    env = {"m": {"a": 1}, "e": {}}
+    with pytest.raises(ExprRuntimeError, match="on map Value"):
+        compile("filter(m, # > 0)").run(env)
+    assert compile("filter(e, # > 0)").run(env) == []
+
+
+@pytest.mark.parametrize("source, column", [
+    ("attrs.nope | map(# + 1)", 14), ("attrs.nope ? 1 : 2", 18), ('b"caf\\u00e9"', 12), ('$env["nope"]', 5),
+])
+def test_errors_point_where_go_points(source, column):
+    with pytest.raises(ExprError) as info:
+        run(source)
+    assert info.value.column == column, str(info.value)
+
+
+def test_month_and_weekday_print_as_names_and_durations_pass_kind_checks():
+    assert run('string(date(ts).Month()) + " " + string(date(ts).Weekday())') == "January Monday"
+    with pytest.raises(ExprRuntimeError, match="invalid argument for abs"):
+        run('abs(duration("1h"))')  # accepted by Go's kind-based check, refused when run

@@ -67,9 +67,9 @@ async def test_retries_are_recorded_one_attempt_each_with_status_and_latency(nc,
 
 
 async def test_a_batch_still_failing_shows_as_retrying_then_dead_lettered(nc, project, agent, history):
-    agent.script = lambda index, request: (500, {}, 0)
-    document = config_document(project, agent.url, batchSize=2, retry={
-        "maxAttempts": 3, "maxElapsedSeconds": 30, "initialBackoffMs": 300, "maxBackoffMs": 300})
+    # Retry-After 1.5 s against a 4 s "dead-letter after": attempts at 0, 1.5 and 3 s, then it gives up.
+    agent.script = lambda index, request: (500, {"Retry-After": "1.5"}, 0)
+    document = config_document(project, agent.url, batchSize=2, deadLetterAfterSeconds=4)
     async with running(make_runner(nc, document, runs=history)):
         await publish_records(nc, project, [log_record(n) for n in range(2)])
         await eventually(lambda: runs_of(nc, project, status="retrying"), message="a run in retry")

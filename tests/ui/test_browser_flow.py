@@ -1,4 +1,5 @@
-"""End to end in headless Chromium: sign up, configure a project, send OTLP logs, watch them, replay dead letters.
+"""End to end in headless Chromium: sign up, configure a project, send OTLP logs, watch them, replay dead
+letters, follow each batch on the Runs page.
 
 Screenshots of the main pages go to ``test-artifacts/screenshots/`` (``docs/screenshots/``
 holds the chosen ones). Marked ``browser`` and ``slow``; skipped when Chromium is missing.
@@ -203,6 +204,28 @@ def run_flow(page, web: str, workers: Workers, agent: Agent, webhook: Recorder) 
     expect(page.locator(".messages")).to_contain_text("replayed")
     wait_for(lambda: len(webhook.bodies) > delivered_before, timeout=20, message="replayed delivery")
     assert "analysed" in json.dumps(webhook.bodies[-1])
+
+    # Runs: every batch the pipeline sent to the agent, joined with the output that came back.
+    tab(page, "Runs")
+    runs_table = page.locator("#runs-table")
+    expect(runs_table).to_contain_text("delivered")
+    expect(runs_table).to_contain_text("analysed")
+    shot(page, "runs")
+    outcome = page.get_by_role("navigation", name="Outcome")
+    outcome.get_by_role("link", name="Dead-lettered").click()
+    expect(page.locator("#runs")).to_contain_text("No runs with this outcome")
+    outcome.get_by_role("link", name="Delivered").click()
+    expect(runs_table.locator("tbody tr").first).to_be_visible()
+    runs_table.get_by_role("link", name="Open").last.click()  # the oldest run: the first three records
+    expect(page.locator("#run-input")).to_contain_text("db pool exhausted")
+    expect(page.locator(".run-output").first).to_contain_text("analysed")
+    expect(page.locator("#run-attempts")).to_contain_text("200")
+    shot(page, "run-detail")
+    batches_before = len(agent.bodies)
+    page.get_by_role("button", name="Replay").click()
+    expect(page.locator(".messages")).to_contain_text("put back into the pipeline")
+    wait_for(lambda: len(agent.bodies) > batches_before, timeout=20, message="the replayed run reached the agent")
+    assert "db pool exhausted" in json.dumps(agent.bodies[-1])
 
     # The rest of the pages, for the screenshots.
     tab(page, "Members")

@@ -50,7 +50,7 @@ def read_pages(team: Team, sink: Sink) -> list[str]:
     return [reverse("projects:detail", args=[pid]), reverse("projects:settings", args=[pid]),
             reverse("projects:members", args=[pid]), reverse("projects:keys", args=[pid]),
             reverse("projects:deadletters", args=[pid]), reverse("pipelines:edit", args=[pid]),
-            reverse("sinks:list", args=[pid])]
+            reverse("sinks:list", args=[pid]), reverse("projects:runs", args=[pid])]
 
 
 def write_posts(team: Team, sink: Sink) -> list[tuple[str, dict]]:
@@ -70,6 +70,7 @@ def write_posts(team: Team, sink: Sink) -> list[tuple[str, dict]]:
         (reverse("sinks:delete", args=[pid, sink.pk]), {}),
         (reverse("sinks:test", args=[pid, sink.pk]), {}),
         (reverse("projects:deadletters_action", args=[pid]), {"action": "discard-all"}),
+        (reverse("projects:run_replay", args=[pid, "some-run"]), {}),
     ]
 
 
@@ -83,7 +84,8 @@ def test_outsider_gets_404_on_every_page_and_action(team, sink):
         assert project_state(team.project.pk) == before, f"an outsider's refused POST {url} changed data"
     pid = team.project.pk
     for url in (reverse("sinks:edit", args=[pid, sink.pk]), reverse("sinks:create", args=[pid, "slack"]),
-                reverse("projects:deadletter", args=[pid, 1]), reverse("live-tail", args=[pid])):
+                reverse("projects:deadletter", args=[pid, 1]), reverse("live-tail", args=[pid]),
+                reverse("projects:run", args=[pid, "some-run"])):
         assert client.get(url).status_code == 404, url
     for url in (reverse("pipelines:check", args=[pid]), reverse("pipelines:try", args=[pid]),
                 reverse("pipelines:recent", args=[pid])):

@@ -1,12 +1,14 @@
-"""Example triage agent for the GlassFlow AI Runtime: no LLM, just the standard library and the SDK.
+"""Example triage agent for the GlassFlow AI Runtime: rules, no LLM, served by the SDK's AgentApp.
 
-A GlassFlow pipeline POSTs batches of flat log records here. The agent groups them by
-``service.name``, picks the worst severity, writes a summary, a likely root cause and a
-remediation, and sends that back with ``send_output`` under the batch's request id, so the
-project's sinks (webhooks, Slack) receive it. It answers 200 only after the output was
-accepted; otherwise 502, and the pipeline retries the batch (same X-Request-ID).
+A GlassFlow pipeline POSTs batches of flat log records here. ``triage`` groups them by
+``service.name``, picks the worst severity and writes a summary, a likely root cause and a
+remediation; the SDK (``glassflow_ai.AgentApp``) does the rest: it sends that output with
+``send_output`` under the batch's request id, answers 200 once it was accepted, 503 when it
+could not be sent (the pipeline retries the same X-Request-ID), and answers a retry of a batch
+it already handled with the same result instead of sending a second output.
 
-    GLASSFLOW_API_KEY=gfk_... GLASSFLOW_ENDPOINT=http://127.0.0.1:4318 python agent.py
+    pip install './sdk/python[serve]'      # from the repository root
+    GLASSFLOW_API_KEY=gfk_... GLASSFLOW_ENDPOINT=http://127.0.0.1:4318 python examples/agents/triage/agent.py
     # then set the pipeline's agent endpoint to http://127.0.0.1:9000/
 
 Without GLASSFLOW_API_KEY (as under ``make run``, which starts the agent before any key
@@ -21,18 +23,16 @@ import json
 import logging
 import os
 import sys
-import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 try:
-    from glassflow_ai import AgentRequestError, GlassFlow, GlassFlowError, parse_agent_request
+    from glassflow_ai import AgentApp, AgentRequest
 except ImportError:  # running from a checkout without `pip install ./sdk/python`
     sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "sdk" / "python"))
-    from glassflow_ai import AgentRequestError, GlassFlow, GlassFlowError, parse_agent_request
+    from glassflow_ai import AgentApp, AgentRequest
 
 logger = logging.getLogger("triage-agent")
 
@@ -104,88 +104,62 @@ class WebhookInbox:
 
     def __init__(self, size: int = 50):
         self._items: deque[Any] = deque(maxlen=size)
-        self._lock = threading.Lock()
 
     def add(self, item: Any) -> None:
-        with self._lock:
-            self._items.appendleft(item)
+        self._items.appendleft(item)
 
     def items(self) -> list[Any]:
-        with self._lock:
-            return list(self._items)
+        return list(self._items)
 
 
-class Handler(BaseHTTPRequestHandler):
-    glassflow: GlassFlow | None = None
-    endpoint = "http://127.0.0.1:4318"
-    inbox = WebhookInbox()
-    analyse = staticmethod(triage)  # records -> output payload; the OpenAI example plugs in its own
+async def _json(send: Callable, status: int, data: dict) -> None:
+    payload = json.dumps(data).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
 
-    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.rstrip("/") == "/webhook":
-            return self.receive_webhook(body)
-        glassflow, per_request = self.glassflow, False
-        if glassflow is None and self.headers.get("X-GlassFlow-Key"):
-            glassflow, per_request = GlassFlow(api_key=self.headers["X-GlassFlow-Key"], endpoint=self.endpoint), True
-        if glassflow is None:
-            return self.answer(503, {"error": "no API key: set GLASSFLOW_API_KEY on the agent or add an "
-                                              "X-GlassFlow-Key header to the pipeline's agent headers"})
+
+def with_webhook_inbox(agent: Callable, inbox: WebhookInbox) -> Callable:
+    """An ASGI app: ``/webhook`` is the demo inbox, every other path is the agent (mounted as-is)."""
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != "/webhook":
+            return await agent(scope, receive, send)
+        if scope["method"] == "GET":
+            return await _json(send, 200, {"deliveries": inbox.items()})
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
         try:
-            self.triage_batch(glassflow, body)
-        finally:
-            if per_request:
-                glassflow.close()
-
-    def triage_batch(self, glassflow: GlassFlow, body: bytes) -> None:
-        try:
-            batch = parse_agent_request(body, dict(self.headers.items()))
-        except AgentRequestError as exc:
-            return self.answer(400, {"error": str(exc)})
-        output = self.analyse(batch.records)
-        try:
-            glassflow.send_output(output, request_id=batch.request_id)
-        except GlassFlowError as exc:
-            logger.warning("send_output failed for %s: %s", batch.request_id, exc)
-            return self.answer(502, {"error": f"could not send the output: {exc}"})
-        logger.info("batch %s: %d records -> %s", batch.request_id, len(batch.records), output["severity"])
-        return self.answer(200, {"ok": True})
-
-    def receive_webhook(self, body: bytes) -> None:
-        try:
-            message = json.loads(body or b"null")
+            item = json.loads(body or b"null")
         except ValueError:
-            message = body.decode(errors="replace")
-        self.inbox.add(message)
-        logger.info("webhook received: %s", json.dumps(message)[:2000])
-        self.answer(200, {"ok": True})
+            item = body.decode(errors="replace")
+        inbox.add(item)
+        logger.info("webhook received: %s", json.dumps(item)[:2000])
+        await _json(send, 200, {"ok": True})
 
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path.rstrip("/") == "/webhook":
-            return self.answer(200, {"deliveries": self.inbox.items()})
-        self.answer(200, {"ok": True, "agent": "triage"})
-
-    def answer(self, status: int, data: dict) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        logger.debug(format, *args)
+    return app
 
 
-def make_server(host: str, port: int, glassflow: GlassFlow | None,
-                analyse: Callable[[list[dict]], dict] = triage,
-                endpoint: str = "http://127.0.0.1:4318") -> ThreadingHTTPServer:
-    handler = type("TriageHandler", (Handler,), {"glassflow": glassflow, "analyse": staticmethod(analyse),
-                                                  "endpoint": endpoint, "inbox": WebhookInbox()})
-    return ThreadingHTTPServer((host, port), handler)
+def rules_handler(batch: AgentRequest) -> dict[str, Any]:
+    output = triage(batch.records)
+    logger.info("batch %s: %d records -> %s", batch.request_id, len(batch.records), output["severity"])
+    return output
 
 
-def main(analyse: Callable[[list[dict]], dict] = triage, name: str = "triage agent") -> None:
+def build_app(handler: Callable = rules_handler, *, api_key: str | None = None,
+              endpoint: str = "http://127.0.0.1:4318", name: str = "triage", **options: Any) -> Callable:
+    """The agent (an SDK AgentApp around ``handler``) plus the demo webhook inbox, as one ASGI app."""
+    agent = AgentApp(handler, api_key=api_key, endpoint=endpoint, name=name, **options)
+    return with_webhook_inbox(agent, WebhookInbox())
+
+
+def main(handler: Callable = rules_handler, name: str = "triage agent", **options: Any) -> None:
+    import uvicorn  # pinned by the project; `pip install './sdk/python[serve]'` elsewhere
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per batch is enough
     api_key = os.environ.get("GLASSFLOW_API_KEY", "")
@@ -193,19 +167,12 @@ def main(analyse: Callable[[list[dict]], dict] = triage, name: str = "triage age
     host, port = os.environ.get("AGENT_HOST", "127.0.0.1"), int(os.environ.get("AGENT_PORT", "9000"))
     # Without a key the agent still starts (runstack --with-example-agent launches it before you
     # have minted one) and takes the key from each request's X-GlassFlow-Key header.
-    glassflow = GlassFlow(api_key=api_key, endpoint=endpoint) if api_key else None
-    if glassflow is None:
+    if not api_key:
         logger.info("GLASSFLOW_API_KEY is not set: using the X-GlassFlow-Key header of each batch")
-    server = make_server(host, port, glassflow, analyse, endpoint)
+    app = build_app(handler, api_key=api_key or None, endpoint=endpoint, name=name,
+                    max_concurrency=int(os.environ.get("AGENT_CONCURRENCY", "8")), **options)
     logger.info("%s listening on http://%s:%d/ (outputs go to %s)", name, host, port, endpoint)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        if glassflow is not None:
-            glassflow.close()
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
 
 
 if __name__ == "__main__":

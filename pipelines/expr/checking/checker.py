@@ -209,7 +209,7 @@ class Checker:
                 if self.env_types is not None and prop.value in self.env_types:
                     return self.env_types[prop.value]
                 if self.env_types is not None and not node.optional and prop.value not in self.functions:
-                    raise self.error(prop, f"unknown name {prop.value}")
+                    raise self.error(node, f"unknown name {prop.value}")
             return ANY
         base = self.check(node.node)
         key = self.check(prop)

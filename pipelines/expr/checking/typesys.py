@@ -33,6 +33,8 @@ def type_of_value(v: Any) -> str:
     t = type(v)
     if v is None:
         return ANY
+    if t is FuncValue:
+        return "func " + v.go_type  # each Go func type is its own type
     return {bool: BOOL, int: INT, float: FLOAT, str: STRING, list: ARRAY, dict: MAP, AnyKeyMap: GROUPS,
             GoTime: TIME, GoDuration: DURATION, FuncValue: FUNC, bytes: BYTES, GoLocation: LOCATION}.get(t, ANY)
 

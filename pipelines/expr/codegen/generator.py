@@ -303,6 +303,9 @@ class CodeGen:
 
     def gen_Builtin(self, node: A.Builtin) -> str:
         name, args = node.name, node.args
+        if name == "string" and len(args) == 1 and args[0].type in (MONTH, WEEKDAY):
+            # %v of a time.Month or time.Weekday is its name; at run time they are plain ints.
+            return f"{'_month_str' if args[0].type == MONTH else '_weekday_str'}({self.gen(args[0])})"
         if name == "len" and len(args) == 1 and isinstance(args[0], A.Builtin) and args[0].name == "filter":
             # len(filter(a, p)) is count(a, p) without building the array, as expr's optimizer does.
             return self.inline_loop("count", args[0].args)

@@ -28,14 +28,17 @@ def locate(exc: ExprError, lines: dict[int, int], source: str, cause: BaseExcept
     if exc.offset is not None:
         return exc
     tb = (cause or exc).__traceback__
-    lineno = None
+    frames: list[tuple[int, int]] = []  # (failing line, first line of its function), outermost first
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<expr>":
-            lineno = tb.tb_lineno
+        code = tb.tb_frame.f_code
+        if code.co_filename == "<expr>":
+            frames.append((tb.tb_lineno, code.co_firstlineno))
         tb = tb.tb_next
-    if lineno is not None:
-        for candidate in range(lineno, 0, -1):
+    # The deepest frame with a marked line at or above the failure, within its own function: a
+    # failure in a loop function's set-up (before its body) belongs to the call site.
+    for lineno, first in reversed(frames):
+        for candidate in range(lineno, first - 1, -1):
             if candidate in lines:
                 exc.set_position(source, lines[candidate])
-                break
+                return exc
     return exc

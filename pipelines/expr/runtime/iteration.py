@@ -8,7 +8,7 @@ from .values import AnyKeyMap, go_bytes, interface_conversion
 
 
 def iter_items(v: Any) -> list:
-    """What a predicate iterates over: arrays, the bytes of a string, map values; nil is empty."""
+    """What a predicate iterates over: arrays and the bytes of a string (nil and maps fail as in Go)."""
     if type(v) is list:
         return v
     if v is None:
@@ -19,7 +19,11 @@ def iter_items(v: Any) -> list:
     if type(v) is str:
         return list(go_bytes(v))
     if type(v) is dict or type(v) is AnyKeyMap:
-        return list(v.values())
+        # Go sizes the loop with reflect (a map has a length) but then indexes it, which panics:
+        # an empty map is an empty loop, any other map an error.
+        if v:
+            raise ExprRuntimeError("reflect: call of reflect.Value.Index on map Value")
+        return []
     from .values import go_type
     raise ExprRuntimeError(f"cannot iterate over {go_type(v)}")
 

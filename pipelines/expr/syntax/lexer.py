@@ -158,11 +158,15 @@ def _scan_string(source: str, i: int, as_bytes: bool = False) -> tuple[str, int]
     i += 1
     out: list[str] = []
     n = len(source)
+    bad_escape = False
     while True:
         if i >= n or source[i] == "\n":
             raise ExprCompileError("literal not terminated", source, start)
         ch = source[i]
         if ch == quote:
+            if bad_escape:
+                # Go unescapes a byte string once it is complete and reports its end.
+                raise ExprCompileError("unable to unescape string", source, i)
             return "".join(out), i + 1
         if ch != "\\":
             out.append(ch)
@@ -173,7 +177,8 @@ def _scan_string(source: str, i: int, as_bytes: bool = False) -> tuple[str, int]
             out.append(_SIMPLE_ESCAPES[esc])
             i += 2
         elif esc in ("u", "U") and as_bytes:
-            raise ExprCompileError("unable to unescape string", source, i)
+            bad_escape = True
+            i += 2
         elif esc in ("x", "u", "U"):
             width = {"x": 2, "u": 4, "U": 8}[esc]
             hex_digits = source[i + 2:i + 2 + width]

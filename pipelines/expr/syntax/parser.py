@@ -135,7 +135,6 @@ class Parser:
 
     def conditional(self, node: A.Node) -> A.Node:
         while self.cur.is_(OPERATOR, "?"):
-            pos = self.cur.pos
             self.next()
             if not self.cur.is_(OPERATOR, ":"):
                 then = self.expression(0)
@@ -145,7 +144,10 @@ class Parser:
                 self.next()
                 then = node
                 other = self.expression(0)
-            node = A.Conditional(node, then, other, pos=pos)
+            # Go places a ternary at the token that follows it (the last character at the end),
+            # which is where a non-bool condition is reported at run time.
+            after = self.cur.pos if not self.cur.is_(EOF) else max(len(self.source) - 1, 0)
+            node = A.Conditional(node, then, other, pos=after)
         return node
 
     def if_expression(self) -> A.Node:

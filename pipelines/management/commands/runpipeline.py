@@ -24,7 +24,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port (0 = off)")
-        parser.add_argument("--metrics-addr", default="0.0.0.0", help="address the metrics endpoint listens on")
+        parser.add_argument("--metrics-addr", default="127.0.0.1",
+                            help="address the metrics endpoint listens on (loopback by default; 0.0.0.0 for all)")
         parser.add_argument("--worker-id", default="",
                             help="stable id for the stats bucket (default: hostname-pid); a worker restarted with "
                                  "the same id continues its counters")

@@ -1,0 +1,110 @@
+"""Runs page: every batch the pipeline sent to the agent, newest first, filtered by outcome; one run
+shows its records and the outputs that came back side by side, with its attempts; replay from there.
+
+Reading and replaying are ``runs.store``'s (through the NATS bridge), so the page and
+``/api/v1/projects/{id}/runs/`` behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from glassflow_site.htmx import redirect_to, render_page
+from projects.access import can, membership_for
+from projects.models import Role
+from projects.natsbridge import NatsUnavailable, bridge
+from runs import store
+
+PAGE_SIZE = 50
+FILTERS = [("", "All"), ("delivered", "Delivered"), ("retrying", "In retry"), ("dead-lettered", "Dead-lettered"),
+           ("no-output", "No output"), ("in-flight", "In flight")]
+STATUS_PILL = {"delivered": "passed", "retrying": "warn", "in-flight": "off", "dead-lettered": "error", "released": "off",
+               "unknown": "off"}
+
+
+def _time(ms) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, UTC) if isinstance(ms, int | float) else None
+
+
+def _brief(payload) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("summary"), str):
+        return payload["summary"]
+    return json.dumps(payload, ensure_ascii=False, default=str) if payload is not None else ""
+
+
+def _row(run: dict) -> dict:
+    attempts = run.get("attempts") or []
+    last = attempts[-1] if attempts else {}
+    return {"request_id": run.get("requestId"), "status": run["status"], "pill": STATUS_PILL.get(run["status"], ""),
+            "count": run.get("count"), "attempts": len(attempts), "last_status": last.get("status"),
+            "last_error": last.get("error") or "", "latency": sum(a.get("latencyMs") or 0 for a in attempts),
+            "started": _time(run.get("startedAt")), "no_output": run.get("noOutput"),
+            "outputs": run.get("outputCount", len(run.get("outputs") or [])),
+            "output": _brief(run.get("firstOutput") if "firstOutput" in run else
+                             (run["outputs"][0]["payload"] if run.get("outputs") else None))}
+
+
+@login_required
+@require_GET
+def runs(request: HttpRequest, project_id) -> HttpResponse:
+    membership = membership_for(request.user, project_id)
+    project = membership.project
+    cursor = request.GET.get("cursor")
+    cursor = int(cursor) if cursor and cursor.isdigit() else None
+    status = request.GET.get("status") if request.GET.get("status") in store.FILTERS else None
+    error, page = "", store.Page()
+    try:
+        page = bridge.call(lambda js: store.list_runs(js, project.pk, status=status, limit=PAGE_SIZE, cursor=cursor))
+    except NatsUnavailable:
+        error = "NATS is unreachable, so the run history cannot be read right now; try again shortly."
+    context = {"project": project, "membership": membership, "tab": "runs", "status": status or "",
+               "filters": FILTERS, "rows": [_row(run) for run in page.items], "next_cursor": page.next_cursor,
+               "error": error}
+    return render_page(request, "projects/runs.html", "projects/partials/runs.html", context)
+
+
+@login_required
+@require_GET
+def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
+    membership = membership_for(request.user, project_id)
+    project = membership.project
+    try:
+        found = bridge.call(lambda js: store.get_run(js, project.pk, request_id))
+    except store.RunNotFound:
+        raise Http404("No such run: it may have aged out of the run history.") from None
+    except NatsUnavailable:
+        return HttpResponse("NATS is unreachable; try again shortly.", status=503)
+    attempts = [{**attempt, "time": _time(attempt.get("at"))} for attempt in found["attempts"]]
+    outputs = [{**output, "json": json.dumps(output["payload"], indent=2, ensure_ascii=False, default=str)}
+               for output in found["outputs"]]
+    context = {"project": project, "membership": membership, "tab": "runs", "run": found, "row": _row(found),
+               "attempts": attempts, "outputs": outputs,
+               "records": json.dumps(found.get("records"), indent=2, ensure_ascii=False, default=str),
+               "finished": _time(found.get("finishedAt")), "is_admin": can(membership, Role.ADMIN)}
+    return render_page(request, "projects/run.html", "projects/run.html", context)
+
+
+@login_required
+@require_POST
+def replay_run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
+    membership = membership_for(request.user, project_id, Role.ADMIN)
+    project = membership.project
+    try:
+        sent = bridge.call(lambda js: store.replay_run(js, project.pk, request_id))
+    except store.RunNotFound:
+        raise Http404("No such run: it may have aged out of the run history.") from None
+    except store.ReplayError as exc:
+        messages.error(request, f"Not replayed: {exc}")
+    except NatsUnavailable:
+        messages.error(request, "NATS is unreachable; nothing was replayed. Try again shortly.")
+    else:
+        messages.success(request, f"{sent} record{'s' if sent != 1 else ''} put back into the pipeline; "
+                                  "they arrive as a new run.")
+    return redirect_to(request, reverse("projects:run", args=[project.pk, request_id]))
