@@ -339,29 +339,5 @@ def parse_date(value: str, layout: str | None = None, loc: GoLocation | None = N
     raise ExprRuntimeError(f"invalid date {value}")
 
 
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": _NS, "m": 60 * _NS, "h": 3600 * _NS}
-_DUR_RE = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def parse_duration(text: str) -> GoDuration:
-    s = text
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return GoDuration(0)
-    pos, total = 0, 0
-    if not s:
-        raise ExprRuntimeError(f'time: invalid duration "{text}"')
-    while pos < len(s):
-        m = _DUR_RE.match(s, pos)
-        if not m:
-            raise ExprRuntimeError(f'time: invalid duration "{text}"')
-        total += round(float(m.group(1)) * _UNITS[m.group(2)])
-        pos = m.end()
-    return GoDuration(sign * total)
-
-
 def now() -> GoTime:
     return GoTime(_time.time_ns(), 0)
