@@ -158,3 +158,11 @@ def test_is_dst_reads_the_zone():
     assert run('date("2024-07-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is True
     assert run('date("2024-01-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is False
     assert run('date("2024-07-01T00:00:00Z").IsDST()') is False
+
+
+def test_an_env_variable_holding_nil_has_the_nil_type():
+    env = {"x": None}
+    assert compile("x ?? 2", env=env).run(env) == 2
+    for source in ("x + 1", "x.foo", "not x"):
+        with pytest.raises(ExprCompileError):
+            compile(source, env=env)
