@@ -166,3 +166,10 @@ def test_an_env_variable_holding_nil_has_the_nil_type():
     for source in ("x + 1", "x.foo", "not x"):
         with pytest.raises(ExprCompileError):
             compile(source, env=env)
+
+
+def test_zone_abbreviations_in_parsed_text_follow_go():
+    assert run('date("Mon, 02 Jan 2006 15:04:05 PST").Zone()') == "PST"
+    assert run('date("Mon, 02 Jan 2006 15:04:05 PST").Unix()') == 1136214245  # offset 0, as in Go
+    la = run('date("2024-07-01 10:00 PST", "2006-01-02 15:04 MST", "America/Los_Angeles").String()')
+    assert la == "2024-07-01 11:00:00 -0700 PDT"
