@@ -58,7 +58,8 @@ def build_config_document(project: Project) -> dict:
         },
         "sinks": [
             {"id": str(sink.pk), "name": sink.name, "kind": sink.kind, "enabled": sink.enabled,
-             "config": sink.config, "deadLetterAfterSeconds": minutes_as_seconds(sink.dead_letter_after_minutes)}
+             "generation": sink.consumer_generation, "config": sink.config,
+             "deadLetterAfterSeconds": minutes_as_seconds(sink.dead_letter_after_minutes)}
             for sink in project.sinks.order_by("created_at")
         ],
     }

@@ -1,4 +1,9 @@
-"""A project's sinks. ``config`` is typed per kind: sinks.kinds validates it before it is stored."""
+"""A project's sinks. ``config`` is typed per kind: sinks.kinds validates it before it is stored.
+
+``consumer_generation`` grows each time a disabled sink is enabled again; the data plane
+names the sink's JetStream consumer after it, so a runsink process acting on the older
+"disabled" document can only ever delete the old consumer, never the re-enabled one.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class Sink(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    consumer_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -35,6 +41,22 @@ class Sink(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} sink {self.name}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.enabled and getattr(self, "_stored_enabled", None) is False:
+            self.consumer_generation += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "consumer_generation"]
+        super().save(*args, **kwargs)
+        self._stored_enabled = self.enabled
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_enabled = instance.__dict__.get("enabled")
+        return instance
+
     @property
     def consumer_name(self) -> str:
-        return f"sink-{self.id}"
+        from sinks.worker.consumer import consumer_name
+
+        return consumer_name(self.id, self.consumer_generation)

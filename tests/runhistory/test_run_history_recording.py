@@ -135,11 +135,16 @@ async def test_a_large_batch_keeps_a_bounded_preview_and_cannot_be_replayed(nc, 
         await store.replay_run(nc.jetstream(), project, request_id)
 
 
-async def test_the_queue_is_bounded_and_drops_the_oldest_events_when_nats_cannot_keep_up():
+async def test_the_queue_is_bounded_in_events_and_bytes_and_drops_the_oldest_when_nats_cannot_keep_up():
     history = RunHistory(None, RunHistorySettings(buffer_events=3))  # not started: nothing drains the queue
     for n in range(5):
         history.emit("gf-ai-runs.p.r", str(n).encode())
     assert [data for _, data in history.queue] == [b"2", b"3", b"4"] and history.dropped == 2
+    by_size = RunHistory(None, RunHistorySettings(buffer_bytes=250))
+    for n in range(5):
+        by_size.emit("gf-ai-runs.p.r", bytes([48 + n]) * 100)
+    assert [data[:1] for _, data in by_size.queue] == [b"3", b"4"] and by_size.dropped == 3
+    assert by_size.queued_bytes == 200, "large start events are bounded by bytes as well as by count"
 
 
 async def test_with_run_history_off_nothing_is_written(nc, project, agent):
