@@ -39,6 +39,21 @@ async def test_a_2xx_whose_body_cannot_be_decoded_is_success(client):
         server.close()
 
 
+@pytest.mark.parametrize(("answer", "status", "verdict", "excerpt"), [
+    (b"HTTP/1.0 200 OK\r\n\r\nbody until close", 200, Verdict.SUCCESS, ""),
+    (b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\nbusy, come back", 503, Verdict.RETRYABLE,
+     "busy, come back"),
+    (b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", 204, Verdict.SUCCESS, ""),
+])
+async def test_an_answer_without_a_length_ends_where_the_connection_does(client, answer, status, verdict, excerpt):
+    server, port = await raw_server(answer)
+    try:
+        result = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=3)
+        assert (result.status, result.verdict, result.excerpt) == (status, verdict, excerpt)
+    finally:
+        server.close()
+
+
 async def test_an_error_body_that_cannot_be_decoded_still_gives_an_excerpt(client):
     answer_bytes = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Encoding: gzip\r\nRetry-After: 1.5\r\n"
                     b"Content-Length: 9\r\nConnection: close\r\n\r\nno gzip!!")
