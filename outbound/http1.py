@@ -200,22 +200,24 @@ class Pool:
         return answer
 
     async def _acquire(self, origin: Origin, fresh: bool = False) -> Connection:
-        idle = self._idle.get(origin)
-        now = time.monotonic()
-        while idle and not fresh:
-            connection = idle.pop()  # the most recently used: the least likely to have been closed
-            if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
-                return connection
-            self._discard(connection)
-        while self._open >= self.max_connections:
-            if not self._evict_one_idle():
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiters.append(waiter)
-                try:
-                    await waiter
-                finally:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
+        while True:
+            idle = self._idle.get(origin)
+            now = time.monotonic()
+            while idle and not fresh:
+                connection = idle.pop()  # the most recently used: the least likely to have been closed
+                if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
+                    return connection
+                self._discard(connection)
+            if self._open < self.max_connections or self._evict_one_idle():
+                break
+            # Every connection is busy: wait for one to come back (ours to reuse, or room for a new one).
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
         self._open += 1
         try:
             return await self._connect(origin, lambda: Connection(origin))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -133,4 +134,17 @@ async def test_keep_alive_connections_are_reused_across_requests(client):
         assert server.connections == 1 and len(server.requests) == 5
         assert server.requests[0][0] == f"localhost:{server.port}"
     finally:
+        server.close()
+
+
+async def test_a_full_pool_waits_for_a_connection_and_reuses_it():
+    server = KeepAliveServer()
+    small = Outbound(allow_private=True, max_connections=2)
+    try:
+        answers = await asyncio.gather(*(small.send("POST", f"http://127.0.0.1:{server.port}/", b"{}", {}, timeout=5)
+                                         for _ in range(20)))
+        assert all(answer.ok for answer in answers) and len(server.requests) == 20
+        assert server.connections <= 2
+    finally:
+        await small.close()
         server.close()
