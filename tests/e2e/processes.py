@@ -20,8 +20,8 @@ import httpx
 from tests.ui.browser_support import ROOT, free_port
 
 # Short sink retries, so an outage of a stand-in costs the tests a fraction of a second per attempt.
-SINK_OPTIONS = ["--initial-backoff-ms", "100", "--max-backoff-ms", "400", "--max-attempts", "200",
-                "--max-elapsed", "120", "--request-timeout", "5", "--metrics-port", "0"]
+SINK_OPTIONS = ["--initial-backoff-ms", "100", "--max-backoff-ms", "400", "--request-timeout", "5",
+                "--metrics-port", "0"]
 
 
 class DataPlane:
