@@ -124,7 +124,7 @@ def config_document(project_id: str, prefix: str, secret: str, agent_url: str, a
                          "agentEndpoint": agent_url, "agentHeaders": {"Authorization": "Bearer bench"},
                          "batchSize": args.batch_size, "batchMaxWaitMs": args.batch_max_wait_ms,
                          "signals": ["logs"], "requestTimeoutMs": 10_000,
-                         "retry": {"maxAttempts": 8, "maxElapsedSeconds": 300, "initialBackoffMs": 500,
+                         "retry": {"initialBackoffMs": 500,
                                    "maxBackoffMs": 30_000}}}
 
 

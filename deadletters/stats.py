@@ -8,6 +8,8 @@ shared by all sink workers).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -17,6 +19,7 @@ from sinks.worker.stats import read_stats
 PIPELINE_COUNTERS = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
                      "agent_errors", "dlq")
 SINK_COUNTERS = ("deliveries", "failures", "dlq")
+STALE_AFTER = timedelta(minutes=15)
 
 
 async def _stream_state(js: JetStreamContext, name: str, subjects_filter: str | None = None):
@@ -42,6 +45,41 @@ def as_int(value: object) -> int:
         return 0
 
 
+def pipeline_health(workers: list[dict], now: datetime) -> dict:
+    """Whether the pipeline is stalled (since the earliest stall any live worker reports) and its last error.
+
+    A stalled worker writes its key at every retry; a key not written for STALE_AFTER belongs
+    to a worker that is gone, and its stall no longer counts.
+    """
+    fresh_after = (now - STALE_AFTER).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stalls = [str(w["stalled_since"]) for w in workers
+              if w.get("stalled_since") and str(w.get("updatedAt") or "") >= fresh_after]
+    errors = [(str(w.get("last_error_at") or ""), str(w.get("last_error") or "")) for w in workers
+              if w.get("last_error")]
+    last_error_at, last_error = max(errors) if errors else (None, "")
+    return {"pipeline_stalled_since": min(stalls) if stalls else None, "pipeline_last_error": last_error,
+            "pipeline_last_error_at": last_error_at}
+
+
+def delivery_figures(workers: list[dict], now: datetime) -> dict:
+    """The agent delivery of every running worker together: concurrency limits and batches in flight
+    add up, the RTT is the worst worker's, throttled time adds up, and what throttles is named."""
+    fresh_after = (now - STALE_AFTER).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    live = [w for w in workers if w.get("state") == "running" and str(w.get("updatedAt") or "") >= fresh_after
+            and "concurrencyLimit" in w]
+
+    def worst(name: str) -> float | None:
+        values = [w[name] for w in live if isinstance(w.get(name), int | float)]
+        return max(values) if values else None
+
+    return {"concurrency_limit": sum(as_int(w.get("concurrencyLimit")) for w in live) if live else None,
+            "in_flight": sum(as_int(w.get("inFlight")) for w in live),
+            "waiting": sum(as_int(w.get("waiting")) for w in live),
+            "rtt_p50_ms": worst("rttP50Ms"), "rtt_p99_ms": worst("rttP99Ms"),
+            "throttled_seconds": round(sum(float(w.get("throttledSeconds") or 0) for w in workers), 3),
+            "throttled_by": next((str(w["throttledBy"]) for w in live if w.get("throttledBy")), "")}
+
+
 async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -> dict:
     raw = await _stream_state(js, raw_stream(project_id))
     outputs = await _stream_state(js, output_stream(project_id))
@@ -50,6 +88,7 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
     counters = await read_stats(js, bucket, str(project_id))
 
     pipeline = dict.fromkeys(PIPELINE_COUNTERS, 0)
+    workers: list[dict] = []
     record_errors: list[dict] = []
     sinks: dict[str, dict] = {}
     prefix = f"{project_id}."
@@ -58,12 +97,16 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         if kind == "pipeline":
             for counter in PIPELINE_COUNTERS:
                 pipeline[counter] += as_int(value.get(counter))
+            workers.append(value)
             if isinstance(value.get("lastRecordError"), dict):
                 record_errors.append(value["lastRecordError"])
         elif kind == "sink" and name:
             sinks[name] = {**{c: as_int(value.get(c)) for c in SINK_COUNTERS},
                            "last_error": value.get("lastError") or "", "last_error_at": value.get("lastErrorAt"),
-                           "last_success_at": value.get("lastSuccessAt")}
+                           "last_success_at": value.get("lastSuccessAt"),
+                           "stalled_since": value.get("stalledSince") or None,
+                           "throttled_seconds": value.get("throttledSeconds") or 0,
+                           "rtt_p50_ms": value.get("rttP50Ms"), "rtt_p99_ms": value.get("rttP99Ms")}
     for name in lag:
         if name.startswith("sink-"):
             sinks.setdefault(name.removeprefix("sink-"), {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "",
@@ -83,6 +126,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         "batches_sent": pipeline["batches_sent"],
         "records_sent": pipeline["records_sent"],
         "agent_errors": pipeline["agent_errors"],
+        **pipeline_health(workers, datetime.now(UTC)),
+        "delivery": delivery_figures(workers, datetime.now(UTC)),
         "outputs": {"messages": outputs.messages if outputs else 0, "bytes": outputs.bytes if outputs else 0},
         "sinks": sinks,
         "dlq_depth": {"total": dlq.messages if dlq else 0,

@@ -33,12 +33,19 @@ FAILURES: Counter[str] = Counter()
 
 
 def supervise(kind: str, factory: Callable[[], Awaitable[None]], *, name: str | None = None,
-              first_delay: float = FIRST_DELAY_SECONDS) -> asyncio.Task:
-    """Run ``factory()`` as a task that is restarted whenever it raises; ``kind`` labels the metric."""
-    return asyncio.create_task(_keep_running(kind, name or kind, factory, first_delay), name=name or kind)
+              first_delay: float = FIRST_DELAY_SECONDS,
+              on_failure: Callable[[str], None] | None = None) -> asyncio.Task:
+    """Run ``factory()`` as a task that is restarted whenever it raises; ``kind`` labels the metric.
+
+    ``on_failure(kind)`` is for processes that count in a registry of their own (the receiver's
+    multiprocess metrics) instead of through SupervisionCollector.
+    """
+    return asyncio.create_task(_keep_running(kind, name or kind, factory, first_delay, on_failure),
+                               name=name or kind)
 
 
-async def _keep_running(kind: str, name: str, factory: Callable[[], Awaitable[None]], first_delay: float) -> None:
+async def _keep_running(kind: str, name: str, factory: Callable[[], Awaitable[None]], first_delay: float,
+                        on_failure: Callable[[str], None] | None) -> None:
     delay = first_delay
     while True:
         started = time.monotonic()
@@ -49,6 +56,8 @@ async def _keep_running(kind: str, name: str, factory: Callable[[], Awaitable[No
             raise
         except Exception:
             FAILURES[kind] += 1
+            if on_failure is not None:
+                on_failure(kind)
             if time.monotonic() - started >= HEALTHY_AFTER_SECONDS:
                 delay = first_delay
             logger.error("background task %s failed; restarting it in %.0f s", name, delay, exc_info=True)

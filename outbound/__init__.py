@@ -14,7 +14,7 @@
 
     policy = RetryPolicy(initial_backoff=0.5, max_backoff=30.0)
     wait = policy.delay(attempts, answer.retry_after)
-    policy.gives_up(attempts, failing_for, wait)  # only with dead_letter_after / max_attempts set
+    policy.gives_up(failing_for, wait)   # only when dead_letter_after is set
 
 - ``outbound.transport``: ``Outbound`` (connect-time address pinning under the SSRF policy of
   ``projects.outbound``, a pool keyed by origin with TLS verified for the requested host, a

@@ -18,7 +18,6 @@ class RetryPolicy:
     max_backoff: float = 30.0
     max_retry_after: float = 300.0
     dead_letter_after: float | None = None  # seconds of transient failure; None: retry while the stream holds
-    max_attempts: int | None = None  # the older attempt budget, still read from existing settings
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
         """Seconds before the next attempt, after ``attempt`` failed attempts (1-based).
@@ -33,16 +32,13 @@ class RetryPolicy:
         step = min(self.max_backoff, self.initial_backoff * 2 ** min(max(0, attempt - 1), 32))
         return step * (0.5 + 0.5 * (rng or random).random())
 
-    def gives_up(self, attempts: int, failing_for: float, next_delay: float) -> bool:
-        """True when the next attempt would start after ``dead_letter_after`` seconds of failure
-        (or exceed ``max_attempts``)."""
-        if self.max_attempts is not None and attempts >= self.max_attempts:
-            return True
+    def gives_up(self, failing_for: float, next_delay: float) -> bool:
+        """True when the next attempt would start after ``dead_letter_after`` seconds of failure."""
         return self.dead_letter_after is not None and failing_for + next_delay > self.dead_letter_after
 
 
 def gave_up_reason(target: str, last_error: str, attempts: int, failing_for: float) -> str:
     """The dead-letter sentence for a delivery that gave up on a transient failure."""
     return (f"{target} still failing after {attempts} attempt{'s' if attempts != 1 else ''} over "
-            f"{failing_for:.0f} s (last: {last_error}); check that it is running and healthy, then replay "
-            "this entry")
+            f"{failing_for:.0f} s (last: {last_error}), past its \"dead-letter after\" setting; check that it "
+            "is running and healthy, then replay this entry")

@@ -31,6 +31,7 @@ class EditorState:
     max_concurrency: str = "64"
     max_batches_per_minute: str = ""
     max_records_per_day: str = ""
+    dead_letter_after_minutes: str = ""
     records: str = ""
 
     @classmethod
@@ -48,6 +49,7 @@ class EditorState:
             max_concurrency=str(pipeline.max_concurrency),
             max_batches_per_minute=_blank_if_none(pipeline.max_batches_per_minute),
             max_records_per_day=_blank_if_none(pipeline.max_records_per_day),
+            dead_letter_after_minutes=_blank_if_none(pipeline.dead_letter_after_minutes),
         )
 
     @classmethod
@@ -72,6 +74,7 @@ class EditorState:
             max_concurrency=data.get("max_concurrency", "64").strip(),
             max_batches_per_minute=data.get("max_batches_per_minute", "").strip(),
             max_records_per_day=data.get("max_records_per_day", "").strip(),
+            dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip(),
             records=data.get("records", ""),
         )
 
@@ -113,6 +116,7 @@ class EditorState:
             # An empty box means "no limit".
             "max_batches_per_minute": self.max_batches_per_minute or None,
             "max_records_per_day": self.max_records_per_day or None,
+            "dead_letter_after_minutes": self.dead_letter_after_minutes or None,
         }
 
 

@@ -19,6 +19,9 @@ def default_signals() -> list[str]:
     return ["logs"]
 
 
+DEAD_LETTER_AFTER_MAX_MINUTES = 7 * 24 * 60
+
+
 class Pipeline(models.Model):
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="pipeline", primary_key=True)
     enabled = models.BooleanField(default=False)
@@ -33,14 +36,14 @@ class Pipeline(models.Model):
     batch_max_wait_ms = models.PositiveIntegerField(
         default=1000, validators=[MinValueValidator(1), MaxValueValidator(BATCH_WAIT_MAX_MS)])
     signals = models.JSONField(default=default_signals)
-    retry_max_attempts = models.PositiveIntegerField(
-        default=8, validators=[MinValueValidator(1), MaxValueValidator(100)])
-    retry_max_elapsed_seconds = models.PositiveIntegerField(
-        default=300, validators=[MinValueValidator(1), MaxValueValidator(86_400)])
     retry_initial_backoff_ms = models.PositiveIntegerField(
         default=500, validators=[MinValueValidator(1), MaxValueValidator(600_000)])
     retry_max_backoff_ms = models.PositiveIntegerField(
         default=30_000, validators=[MinValueValidator(1), MaxValueValidator(3_600_000)])
+    # Transient agent failures are retried while the stream holds the records; set, a batch failing
+    # transiently for this many minutes goes to the dead letters instead (null = never).
+    dead_letter_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(DEAD_LETTER_AFTER_MAX_MINUTES)])
     request_timeout_ms = models.PositiveIntegerField(
         default=10_000, validators=[MinValueValidator(100), MaxValueValidator(300_000)])
     # Upper bound of the adaptive concurrency (batches in flight to the agent per worker); 1 keeps order.

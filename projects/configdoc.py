@@ -15,6 +15,11 @@ from projects.streams import dlq_stream, output_stream, raw_stream
 SCHEMA_VERSION = 1
 
 
+def minutes_as_seconds(minutes: int | None) -> int | None:
+    """Settings the user gives in minutes travel in seconds, so tests and tools may use less than a minute."""
+    return None if minutes is None else minutes * 60
+
+
 def build_config_document(project: Project) -> dict:
     from pipelines.models import Pipeline
 
@@ -45,16 +50,16 @@ def build_config_document(project: Project) -> dict:
             "maxConcurrency": pipeline.max_concurrency,
             "maxBatchesPerMinute": pipeline.max_batches_per_minute,
             "maxRecordsPerDay": pipeline.max_records_per_day,
+            "deadLetterAfterSeconds": minutes_as_seconds(pipeline.dead_letter_after_minutes),
             "retry": {
-                "maxAttempts": pipeline.retry_max_attempts,
-                "maxElapsedSeconds": pipeline.retry_max_elapsed_seconds,
                 "initialBackoffMs": pipeline.retry_initial_backoff_ms,
                 "maxBackoffMs": pipeline.retry_max_backoff_ms,
             },
         },
         "sinks": [
             {"id": str(sink.pk), "name": sink.name, "kind": sink.kind, "enabled": sink.enabled,
-             "config": sink.config}
+             "generation": sink.consumer_generation, "config": sink.config,
+             "deadLetterAfterSeconds": minutes_as_seconds(sink.dead_letter_after_minutes)}
             for sink in project.sinks.order_by("created_at")
         ],
     }

@@ -15,12 +15,13 @@ from projects.forms import ProjectForm
 from projects.models import Membership, Role
 from projects.streams import dlq_stream, output_stream, raw_stream
 from projects.ui import stats
+from projects.ui.delivery import delivery_panel
 
 
-def otlp_endpoint(request: HttpRequest) -> str:
-    """Where this deployment's receiver listens, as seen from the browser's side (port 4318)."""
+def otlp_endpoint(request: HttpRequest, port: int = 4318) -> str:
+    """Where this deployment's receiver listens, as seen from the browser's side (OTLP/HTTP 4318, gRPC 4317)."""
     host = request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
-    return f"http://{host}:4318"
+    return f"http://{host}:{port}"
 
 
 @login_required
@@ -57,13 +58,16 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "membership": membership,
         "tab": "activity",
         "cards": stats.cards(history),
+        "stalled": stats.stalled(project, history),
         "record_error": stats.record_error(history),
+        "delivery": delivery_panel(history),
         "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
         "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
         "sinks": list(project.sinks.order_by("created_at")),
         "pipeline": getattr(project, "pipeline", None),
         "otlp_endpoint": otlp_endpoint(request),
+        "otlp_grpc_endpoint": otlp_endpoint(request, 4317),
         "is_admin": can(membership, Role.ADMIN),
     }
     return render_page(request, "projects/detail.html", "projects/partials/stats.html", context)
@@ -79,4 +83,6 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
     history = stats.sample(membership.project.pk)
     return render_page(request, "projects/detail.html", "projects/partials/stats.html",
                        {"project": membership.project, "cards": stats.cards(history),
-                        "record_error": stats.record_error(history), "has_stats": bool(history)})
+                        "stalled": stats.stalled(membership.project, history),
+                        "record_error": stats.record_error(history), "delivery": delivery_panel(history),
+                        "has_stats": bool(history)})

@@ -54,6 +54,7 @@ class RunHistorySettings:
     enabled: bool = True
     preview_bytes: int = 64 * 1024
     buffer_events: int = 10_000
+    buffer_bytes: int = 16 * 1024**2  # start events carry records: bound the memory, not only the count
 
 
 def records_preview(records: list[Any], body: bytes, limit: int) -> tuple[bytes, bool]:
@@ -134,6 +135,7 @@ class RunHistory:
         self.nc = nc
         self.settings = settings or RunHistorySettings()
         self.queue: deque[tuple[str, bytes]] = deque()
+        self.queued_bytes = 0
         self.published = 0
         self.dropped = 0
         self._wake = asyncio.Event()
@@ -160,10 +162,12 @@ class RunHistory:
         return Run(self, subject, request_id)
 
     def emit(self, subject: str, data: bytes) -> None:
-        if len(self.queue) >= self.settings.buffer_events:
-            self.queue.popleft()
+        queue, settings = self.queue, self.settings
+        queue.append((subject, data))
+        self.queued_bytes += len(data)
+        while len(queue) > settings.buffer_events or (self.queued_bytes > settings.buffer_bytes and len(queue) > 1):
+            self.queued_bytes -= len(queue.popleft()[1])
             self.dropped += 1
-        self.queue.append((subject, data))
         if not self._wake.is_set():
             self._wake.set()
 
@@ -177,12 +181,14 @@ class RunHistory:
         publish, queue = self.nc.publish, self.queue
         while queue:
             subject, data = queue.popleft()
+            self.queued_bytes -= len(data)
             try:
                 await publish(subject, data)
                 self.published += 1
             except Exception as exc:  # noqa: BLE001 -- disconnected or closed: history waits for no one
                 self.dropped += 1 + len(queue)
                 queue.clear()
+                self.queued_bytes = 0
                 logger.warning("run history: could not publish (%s); events dropped so far: %d", exc, self.dropped)
 
     async def close(self) -> None:

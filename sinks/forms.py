@@ -25,6 +25,7 @@ class SinkFormState:
     url: str = ""  # webhook URL or Slack incoming-webhook URL
     method: str = "POST"
     headers: list[dict] = field(default_factory=list)
+    dead_letter_after_minutes: str = ""
 
     @classmethod
     def from_sink(cls, sink: Sink) -> SinkFormState:
@@ -32,7 +33,9 @@ class SinkFormState:
         masked = get_kind(sink.kind).mask_config(sink.config)
         return cls(kind=sink.kind, name=sink.name, enabled=sink.enabled,
                    url=masked.get("url") or masked.get("webhook_url", ""), method=masked.get("method", "POST"),
-                   headers=[{"name": k, "value": v} for k, v in (masked.get("headers") or {}).items()])
+                   headers=[{"name": k, "value": v} for k, v in (masked.get("headers") or {}).items()],
+                   dead_letter_after_minutes="" if sink.dead_letter_after_minutes is None
+                   else str(sink.dead_letter_after_minutes))
 
     @classmethod
     def from_post(cls, kind: str, data: QueryDict) -> SinkFormState:
@@ -41,7 +44,8 @@ class SinkFormState:
         return cls(kind=kind, name=data.get("name", "").strip(), enabled=data.get("enabled") in ("on", "true", "1"),
                    url=data.get("url", "").strip(), method=data.get("method", "POST").upper(),
                    headers=[{"name": data.get(f"h-{i}-name", "").strip(), "value": data.get(f"h-{i}-value", "")}
-                            for i in range(count)])
+                            for i in range(count)],
+                   dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip())
 
     def apply(self, action: str) -> bool:
         verb, _, number = action.partition(":")
@@ -59,7 +63,9 @@ class SinkFormState:
         else:
             config = {"url": self.url, "method": self.method,
                       "headers": {h["name"]: h["value"] for h in self.headers if h["name"] or h["value"]}}
-        return {"name": self.name, "kind": self.kind, "enabled": self.enabled, "config": config}
+        return {"name": self.name, "kind": self.kind, "enabled": self.enabled, "config": config,
+                # An empty box means "never": outages pause the sink instead.
+                "dead_letter_after_minutes": self.dead_letter_after_minutes or None}
 
 
 METHOD_CHOICES = METHODS

@@ -1,4 +1,4 @@
-"""Build the Slack message for an agent's output message (architecture 4.3). Pure: no I/O, no Django.
+"""Build the Slack message for an agent's output message (docs/records.md). Pure: no I/O, no Django.
 
 Known payload keys (summary, severity, root_cause, remediation) get their own lines; every
 other key is shown as pretty JSON in a code block. Slack truncates ``text`` above 40,000

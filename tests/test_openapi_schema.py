@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -27,3 +29,16 @@ def test_schema_generation_has_no_warnings(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yaml"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_swagger_ui_and_redoc_load_their_scripts_from_our_static_files_not_a_cdn(client, page):
+    from django.contrib.staticfiles import finders
+
+    html = client.get(page).content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|png))"', html)
+    assert sources, html[:500]
+    for source in sources:
+        assert source.startswith("/static/"), source  # never https://cdn…
+        assert finders.find(source.removeprefix("/static/")), f"{source} is not among the static files"

@@ -1,5 +1,5 @@
 """Pure OTLP/HTTP handling for the receiver: decode a request body, flatten it into the flat
-records of ARCHITECTURE.md section 4, and encode the response bodies. No I/O, no Django, no NATS.
+records of docs/records.md, and encode the response bodies. No I/O, no Django, no NATS.
 
 Typical use in a request handler (body already decompressed and size-checked)::
 

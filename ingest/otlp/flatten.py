@@ -1,4 +1,4 @@
-"""Flattening of decoded OTLP logs and traces into the flat records of ARCHITECTURE.md 4.1/4.2.
+"""Flattening of decoded OTLP logs and traces into the flat records of docs/records.md.
 
 One record per LogRecord / Span, with the resource attributes and the scope copied into each
 record (a shallow copy per record, so a later stage that edits one record's dict cannot change
@@ -17,7 +17,7 @@ STATUS_CODES = ("UNSET", "OK", "ERROR")
 
 
 def flatten_logs(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
-    """Flat log records (section 4.1) of an ``ExportLogsServiceRequest``, in request order.
+    """Flat log records (docs/records.md) of an ``ExportLogsServiceRequest``, in request order.
 
     ``timestamp`` comes from time_unix_nano, else observed_time_unix_nano, else
     ``received_at_ns``; ``observedTimestamp`` and ``eventName`` are present only when set.
@@ -60,7 +60,7 @@ def flatten_logs(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
 
 
 def flatten_spans(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
-    """Flat span records (section 4.2) of an ``ExportTraceServiceRequest``, in request order.
+    """Flat span records (docs/records.md) of an ``ExportTraceServiceRequest``, in request order.
 
     ``received_at_ns`` is accepted for symmetry with the other signals; a span carries its own
     start/end times, and unset (0) times become null rather than the receive time so that

@@ -1,4 +1,4 @@
-"""Flattening of decoded OTLP metrics into one flat record per data point (ARCHITECTURE.md 4.2).
+"""Flattening of decoded OTLP metrics into one flat record per data point (docs/records.md).
 
 Common keys: signal, resourceAttributes, scope, name, description, unit, type, attributes,
 timestamp (time_unix_nano, else the receive time, like logs), startTimestamp (null when unset).

@@ -47,6 +47,8 @@ class ReceiverMetrics:
         self.nats_connected = Gauge("glassflow_receiver_nats_connected",
                                     "Worker processes connected to NATS (1 per connected worker)",
                                     registry=self.registry, multiprocess_mode="livesum")
+        self.task_restarts = Counter("glassflow_task_restarts", "Background tasks that failed and were restarted",
+                                     ["task"], registry=self.registry)
         self.projects = Gauge("glassflow_receiver_projects", "Projects with at least one active key",
                               registry=self.registry, multiprocess_mode="livemax")
 

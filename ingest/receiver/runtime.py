@@ -13,6 +13,8 @@ import contextlib
 import logging
 import time
 
+from glassflow_site.supervision import supervise
+
 from .config import ReceiverConfig
 from .configwatch import ConfigWatcher
 from .keys import KeyIndex
@@ -73,8 +75,12 @@ class Runtime:
         await self.publisher.start()
         self._publisher_ready = True
         self.metrics.nats_connected.set(1)
-        self._tasks.append(self._spawn(self.watcher.run(self._stop), "receiver-config-watch"))
-        self._tasks.append(self._spawn(self.keyuse.run(self._stop), "receiver-keyuse"))
+        # Restarted if they fail (glassflow_site.supervision): a dead config watch would leave
+        # the receiver with stale keys, a dead key-use recorder would stop last-used times.
+        count = self.metrics.task_restarts.labels
+        for kind, run in (("receiver-config-watch", self.watcher.run), ("receiver-keyuse", self.keyuse.run)):
+            self._tasks.append(supervise(kind, lambda run=run: run(self._stop),
+                                         on_failure=lambda kind: count(kind).inc()))
 
     def _spawn(self, coroutine, name: str) -> asyncio.Task:
         task = asyncio.create_task(coroutine, name=name)
@@ -122,6 +128,7 @@ class Runtime:
 
 
 def _log_failure(task: asyncio.Task) -> None:
-    # A background task that dies would leave the receiver silently unready; say so loudly.
+    # The connect task is not restarted (the client keeps reconnecting by itself); if it fails
+    # the receiver stays unready (/readyz 503), and this says why.
     if not task.cancelled() and task.exception() is not None:
         logger.error("receiver task %s failed", task.get_name(), exc_info=task.exception())

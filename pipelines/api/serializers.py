@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from pipelines import validation
-from pipelines.models import Pipeline
+from pipelines.models import DEAD_LETTER_AFTER_MAX_MINUTES, Pipeline
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
 
@@ -18,8 +18,6 @@ class TransformSerializer(serializers.Serializer):
 
 
 class RetryPolicySerializer(serializers.Serializer):
-    max_attempts = serializers.IntegerField(source="retry_max_attempts", min_value=1, max_value=100)
-    max_elapsed_seconds = serializers.IntegerField(source="retry_max_elapsed_seconds", min_value=1, max_value=86_400)
     initial_backoff_ms = serializers.IntegerField(source="retry_initial_backoff_ms", min_value=1, max_value=600_000)
     max_backoff_ms = serializers.IntegerField(source="retry_max_backoff_ms", min_value=1, max_value=3_600_000)
 
@@ -37,12 +35,14 @@ class PipelineSerializer(serializers.ModelSerializer):
     max_batches_per_minute = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False,
                                                       allow_null=True)
     max_records_per_day = serializers.IntegerField(min_value=1, max_value=10**12, required=False, allow_null=True)
+    dead_letter_after_minutes = serializers.IntegerField(min_value=1, max_value=DEAD_LETTER_AFTER_MAX_MINUTES,
+                                                         required=False, allow_null=True)
 
     class Meta:
         model = Pipeline
         fields = ["enabled", "filter", "transforms", "agent_endpoint", "agent_headers", "batch_size",
                   "batch_max_wait_ms", "signals", "retry_policy", "request_timeout_ms", "max_concurrency",
-                  "max_batches_per_minute", "max_records_per_day", "updated_at"]
+                  "max_batches_per_minute", "max_records_per_day", "dead_letter_after_minutes", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def validate_filter(self, value: str) -> str:

@@ -60,7 +60,13 @@ def load_envs(directory: Path) -> dict[str, tuple[dict, dict[str, Function]]]:
                 returns = go_type.rsplit(") ", 1)[-1] if ") " in go_type else "any"
                 functions[fname] = Function(KNOWN_FUNCTIONS[fname], params=_go_params(spec), returns=returns,
                                             go_type=go_type)
-        envs[name] = (env.get("vars", {}), functions)
+        variables = dict(env.get("vars", {}))
+        # In Go these funcs are entries of the env map itself (so `$env` lists them), while the
+        # global `fn` is registered with expr.Function and is not; model both.
+        for fname in env.get("functions", {}):
+            if fname in functions:
+                variables[fname] = FuncValue(fname, functions[fname].go_type, functions[fname].impl)
+        envs[name] = (variables, functions)
     return envs
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from outbound.retry import RetryPolicy
 
-DEFAULT_RETRY = RetryPolicy(initial_backoff=0.5, max_backoff=30.0, dead_letter_after=300.0, max_attempts=8)
+DEFAULT_RETRY = RetryPolicy(initial_backoff=0.5, max_backoff=30.0)
 
 SIGNALS = ("logs", "spans", "metrics")
 OUTPUT_TYPES = ("string", "int", "int64", "float64", "bool")
@@ -112,11 +112,13 @@ def parse_pipeline(document: dict[str, Any]) -> PipelineConfig:
     if not isinstance(retry_section, dict):
         problems.append("retry must be an object")
         retry_section = {}
+    # Transient failures are retried while the stream holds the records, unless the pipeline
+    # opted in to dead-lettering after a while (deadLetterAfterSeconds; null = never).
+    dead_letter_after = _optional_int(section, "deadLetterAfterSeconds", problems)
     retry = RetryPolicy(
-        max_attempts=_int(retry_section, "maxAttempts", 8, problems),
-        dead_letter_after=float(_int(retry_section, "maxElapsedSeconds", 300, problems)),
         initial_backoff=_int(retry_section, "initialBackoffMs", 500, problems) / 1000,
         max_backoff=_int(retry_section, "maxBackoffMs", 30_000, problems) / 1000,
+        dead_letter_after=float(dead_letter_after) if dead_letter_after is not None else None,
     )
     endpoint = section.get("agentEndpoint") or ""
     if not isinstance(endpoint, str):

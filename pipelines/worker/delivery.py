@@ -54,6 +54,7 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
     run = runner.runs.begin(config.project_id, request_id, msgs, records, body)
     timeout = config.request_timeout_ms / 1000
     started = time.monotonic()
+    failing_since: float | None = None
     attempts = 0
     outcome = "delivered"
 
@@ -79,23 +80,29 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 raise
             run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
             signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
-            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
+            # The exchange's own duration: time spent waiting for this task to run is not the agent's.
+            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None,
+                        attempt.answer.rtt or None)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
+                runner.stats.delivered()
                 await runner.settle(msgs, ACK)
                 break
             counters.agent_errors += 1
+            runner.stats.failed(attempt.error, transient=attempt.permanent_reason is None)
             if attempt.permanent_reason:
                 outcome = "dead-lettered"
                 await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
                 break
-            elapsed = time.monotonic() - started
+            # Transient: retried while the stream holds the records, unless deadLetterAfter is set.
+            now = time.monotonic()
+            failing_since = failing_since or now
             delay = config.retry.delay(attempts, attempt.retry_after)
-            if config.retry.gives_up(attempts, elapsed, delay):
+            if config.retry.gives_up(now - failing_since, delay):
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, gave_up_reason("agent endpoint", attempt.error, attempts, elapsed),
-                                   attempts, attempt.error, request_id)
+                reason = gave_up_reason("agent endpoint", attempt.error, attempts, now - failing_since)
+                await _dead_letter(runner, msgs, reason, attempts, attempt.error, request_id)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)

@@ -303,8 +303,9 @@ class PipelineRunner:
         except asyncio.CancelledError:
             await self.settle(msgs, NAK)
             raise
-        except Exception:
+        except Exception as exc:
             # Released with a delay: an immediate redelivery of a batch that fails the same way would spin.
+            self.stats.failed(f"delivering a batch failed unexpectedly: {type(exc).__name__}: {exc}", transient=True)
             logger.exception("project %s: delivering a batch failed unexpectedly; releasing it for 5 s",
                              self.project_id)
             await self.settle(msgs, NAK_LATER)

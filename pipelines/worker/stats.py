@@ -55,12 +55,30 @@ class ProjectStats:
     state: str = "stopped"  # running | stopped | error
     error: str = ""
     published: dict | None = None  # what was last written, to skip unchanged writes
+    # Delivery health: set at the first transient failure after a success, cleared by the next
+    # success. While set, the pipeline is "stalled since" then: records wait in the stream.
+    stalled_since: float | None = None  # epoch seconds
+    last_error: str = ""
+    last_error_at: float | None = None
     flow: DeliveryGate | None = None  # the running pipeline's delivery gate (concurrency, limits)
     book: StatsBook | None = None
     project_id: str = ""
     # (kind, message, raw record bytes, epoch seconds) of the latest filter or transform error:
     # kept as references on the per-record path, turned into text only when published.
     last_record_error: tuple[str, str, bytes, float] | None = None
+
+    def failed(self, error: str, *, transient: bool) -> None:
+        now = time.time()
+        self.last_error, self.last_error_at = error, now
+        if transient and self.stalled_since is None:
+            self.stalled_since = now
+
+    def delivered(self) -> None:
+        self.stalled_since = None
+
+    def health(self) -> dict:
+        return {"stalled_since": _iso(self.stalled_since), "last_error": self.last_error,
+                "last_error_at": _iso(self.last_error_at)}
 
     async def sync_budget(self) -> None:
         """Share this worker's count against max_records_per_day and learn everyone's (see StatsBook)."""
@@ -88,6 +106,10 @@ class ProjectStats:
             sample = sample[:SAMPLE_CHARS] + "…"
         return {"kind": kind, "message": message, "sample": sample,
                 "at": rfc3339(datetime.fromtimestamp(at, UTC))}
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else rfc3339(datetime.fromtimestamp(epoch, UTC))
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -182,7 +204,7 @@ class StatsBook:
             await stats.sync_budget()
             # Flat, so the control plane sums the same names over every worker's key.
             body = {**asdict(stats.counters), **stats.flow_figures(), "state": stats.state, "error": stats.error,
-                    "workerId": self.worker_id}
+                    **stats.health(), "workerId": self.worker_id}
             if stats.last_record_error is not None:
                 body["lastRecordError"] = stats.record_error_document()
             if body == stats.published:
@@ -207,6 +229,9 @@ class StatsCollector(Collector):
                                               labels=["project"]) for name in COUNTER_NAMES}
         running = GaugeMetricFamily("glassflow_pipeline_running", "1 when this worker runs the project's pipeline",
                                     labels=["project"])
+        stalled = GaugeMetricFamily("glassflow_pipeline_stalled_since_seconds",
+                                    "Unix time of the first transient agent failure since the last delivered batch; "
+                                    "0 when not stalled", labels=["project"])
         limit = GaugeMetricFamily("glassflow_pipeline_concurrency_limit",
                                   "Batches this worker may have in flight to the agent now (adaptive)", labels=["project"])
         in_flight = GaugeMetricFamily("glassflow_pipeline_in_flight", "Batches in flight to the agent",
@@ -222,6 +247,7 @@ class StatsCollector(Collector):
             for name in COUNTER_NAMES:
                 families[name].add_metric([project_id], getattr(stats.counters, name))
             running.add_metric([project_id], 1 if stats.state == "running" else 0)
+            stalled.add_metric([project_id], stats.stalled_since or 0)
             if stats.flow is not None:
                 figures = stats.flow.figures()
                 limit.add_metric([project_id], figures.limit)
@@ -232,4 +258,4 @@ class StatsCollector(Collector):
                         rtt.add_metric([project_id, quantile], value / 1000)
                 throttled.add_metric([project_id], figures.throttled_seconds)
         yield from families.values()
-        yield from (running, limit, in_flight, waiting, rtt, throttled)
+        yield from (running, limit, in_flight, waiting, rtt, throttled, stalled)

@@ -34,6 +34,7 @@ def _render(request: HttpRequest, membership: Membership, form: ApiKeyForm | Non
         "new_key": new_key,
         "secret": secret,
         "otlp_endpoint": otlp_endpoint(request),
+        "otlp_grpc_endpoint": otlp_endpoint(request, 4317),
     }
     response = render_page(request, "projects/keys.html", "projects/partials/keys.html", context, status=status)
     if secret:

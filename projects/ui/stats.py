@@ -71,7 +71,27 @@ def _flatten(stats: dict) -> dict:
         "consumer_lag": sum(int(value or 0) for value in (stats.get("consumer_lag") or {}).values()),
         "last_error": last_error,
         "last_error_at": last_error_at,
+        "pipeline_stalled_since": stats.get("pipeline_stalled_since"),
+        "delivery": stats.get("delivery"),
+        "pipeline_last_error": stats.get("pipeline_last_error") or "",
+        "sink_stalls": {sink_id: [values["stalled_since"], values.get("last_error") or ""]
+                        for sink_id, values in sinks.items() if values.get("stalled_since")},
     }
+
+
+def stalled(project, history: list[tuple[float, dict]]) -> list[dict]:
+    """What is stalled right now (an outage pauses delivery; records wait in the stream), with since when and why."""
+    latest = history[-1][1] if history else {}
+    lines = []
+    if latest.get("pipeline_stalled_since"):
+        lines.append({"what": "Agent delivery", "since": _parse_time(latest["pipeline_stalled_since"]),
+                      "error": latest.get("pipeline_last_error") or ""})
+    stalls = latest.get("sink_stalls") or {}
+    if stalls:
+        names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
+        for sink_id, (since, error) in sorted(stalls.items()):
+            lines.append({"what": f"Sink {names.get(sink_id, sink_id)}", "since": _parse_time(since), "error": error})
+    return lines
 
 
 async def records_since(js, project_id: UUID, seconds: int) -> int:

@@ -85,7 +85,7 @@ class SinkKind:
 
     @classmethod
     async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
-        """Deliver one output message (section 4.3); return on success or raise TransportError."""
+        """Deliver one output message (docs/records.md); return on success or raise TransportError."""
         raise NotImplementedError
 
 

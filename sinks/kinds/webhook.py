@@ -1,4 +1,4 @@
-"""Webhook sink: POST/PUT/PATCH the output message (section 4.3) as JSON to a URL with custom headers."""
+"""Webhook sink: POST/PUT/PATCH the output message (docs/records.md) as JSON to a URL with custom headers."""
 
 from __future__ import annotations
 

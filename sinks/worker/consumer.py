@@ -1,16 +1,24 @@
-"""One sink's durable pull consumer ``sink-{sinkId}`` on its project's output stream.
+"""One sink's durable pull consumer ``sink-{sinkId}[-g{generation}]`` on its project's output stream.
 
 Each sink has its own cursor, so a failing Slack never delays or duplicates a webhook.
 ``process_batch`` is one iteration: fetch, deliver each message in order with retries,
 ack after success or after the DLQ stored the failure, nak on shutdown. While a batch is
 being worked on, a keepalive marks every unacknowledged message in progress so the server
-does not hand it to another runsink process during long retries.
+does not hand it to another runsink process during long retries; so ack_wait is short
+(5 s), and a crashed runsink's messages go to another one about 5 s later.
+
+The name carries the sink's generation (bumped each time the sink is enabled again), so a
+consumer name is never reused: deleting the consumer of a disabled sink can never delete
+the one a faster process made for the re-enabled sink. The consumer's metadata records the
+config version that created it (see ``consumer_is_dead``). ``ensure_consumer`` also updates
+an existing consumer whose settings (ack_wait, max_ack_pending, subject) differ.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -22,19 +30,53 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from outbound import RetryPolicy
 from projects.streams import output_stream, output_subject
 from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
 from sinks.worker.deadletter import REPLAY_SINK_HEADER, publish_dead_letter, sink_dead_letter
-from sinks.worker.delivery import RetryPolicy, deliver_with_retries
+from sinks.worker.delivery import deliver_with_retries
 from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
 logger = logging.getLogger(__name__)
 
+VERSION_KEY = "glassflow_config_version"
 
-def consumer_name(sink_id: object) -> str:
-    return f"sink-{sink_id}"
+
+def consumer_name(sink_id: object, generation: int = 0) -> str:
+    # Generation 0 keeps the name consumers had before generations existed (and their cursor).
+    return f"sink-{sink_id}" if not generation else f"sink-{sink_id}-g{generation}"
+
+
+def parse_consumer_name(name: str) -> tuple[str, int] | None:
+    """(sink id, generation) of a sink consumer's name, None for other consumers."""
+    if not name.startswith("sink-"):
+        return None
+    sink_id, _, generation = name.removeprefix("sink-").partition("-g")  # "-g" never occurs in a UUID
+    if generation and not generation.isdigit():
+        return None
+    return sink_id, int(generation or 0)
+
+
+def consumer_is_dead(document: dict, sink_id: str, generation: int, created_version: int | None,
+                     document_is_current: bool) -> bool:
+    """Whether no document as new as ``document`` or newer can want this consumer again.
+
+    Safe against any other runsink process, however far ahead or behind it is: a consumer of
+    an older generation, or of this generation of a disabled sink, is never wanted again; a
+    sink missing from the document is gone if the consumer was created for an older document
+    (otherwise our document may predate the sink).
+    """
+    sink = next((entry for entry in document.get("sinks", []) if str(entry.get("id")) == sink_id), None)
+    if sink is None:
+        if created_version is None:  # made before versions were recorded
+            return document_is_current
+        return created_version <= int(document.get("version", 0))
+    current = int(sink.get("generation", 0))
+    if generation != current:
+        return generation < current
+    return not sink.get("enabled")
 
 
 @dataclass(frozen=True)
@@ -43,7 +85,7 @@ class ConsumerOptions:
     request_timeout: float = 10.0
     batch_size: int = 10
     fetch_timeout: float = 1.0
-    ack_wait: float = 60.0
+    ack_wait: float = 5.0
     max_ack_pending: int = 1000
 
     @property
@@ -67,30 +109,44 @@ class BatchResult:
     requeued: int = 0
 
 
-async def ensure_consumer(js: JetStreamContext, project_id: str, sink_id: str, options: ConsumerOptions) -> None:
-    """Create the sink's consumer if it does not exist. A new sink starts at new messages."""
+async def ensure_consumer(js: JetStreamContext, project_id: str, sink_id: str, options: ConsumerOptions,
+                          generation: int = 0, config_version: int = 0) -> None:
+    """Create the sink's consumer, or update it if its settings differ. A new sink starts at new messages."""
+    name = consumer_name(sink_id, generation)
     config = ConsumerConfig(
-        durable_name=consumer_name(sink_id), name=consumer_name(sink_id), deliver_policy=DeliverPolicy.NEW,
+        durable_name=name, name=name, deliver_policy=DeliverPolicy.NEW,
         ack_policy=AckPolicy.EXPLICIT, ack_wait=options.ack_wait, max_ack_pending=options.max_ack_pending,
-        filter_subject=output_subject(project_id), description=f"GlassFlow sink {sink_id}")
+        filter_subject=output_subject(project_id), description=f"GlassFlow sink {sink_id}",
+        metadata={VERSION_KEY: str(config_version)})
     try:
-        await js.consumer_info(output_stream(project_id), consumer_name(sink_id))
+        info = await js.consumer_info(output_stream(project_id), name)
     except NotFoundError:
         await js.add_consumer(output_stream(project_id), config)
+        return
+    have = info.config
+    if (have.ack_wait, have.max_ack_pending, have.filter_subject) != (
+            config.ack_wait, config.max_ack_pending, config.filter_subject):
+        # The version that created it stays: it is what consumer_is_dead compares.
+        config.metadata = {VERSION_KEY: (have.metadata or {}).get(VERSION_KEY, str(config_version))}
+        await js.add_consumer(output_stream(project_id), config)
+        logger.info("consumer %s updated: ack_wait %s s, max_ack_pending %s", name, config.ack_wait,
+                    config.max_ack_pending)
 
 
-async def delete_consumer(js: JetStreamContext, project_id: str, sink_id: str) -> None:
+async def delete_consumer(js: JetStreamContext, project_id: str, sink_id: str, generation: int = 0) -> None:
     with contextlib.suppress(NotFoundError):
-        await js.delete_consumer(output_stream(project_id), consumer_name(sink_id))
+        await js.delete_consumer(output_stream(project_id), consumer_name(sink_id, generation))
 
 
 class SinkConsumer:
     def __init__(self, js: JetStreamContext, project_id: str, sink: dict, options: ConsumerOptions,
                  context: DeliveryContext, stats: StatsRecorder, stop: asyncio.Event, max_payload: int = 1024 * 1024,
-                 pacer: Pacer | None = None):
+                 pacer: Pacer | None = None, config_version: int = 0):
         self.js = js
         self.project_id = project_id
         self.sink = sink
+        self.generation = int(sink.get("generation", 0))
+        self.config_version = config_version
         self.options = options
         self.context = context
         self.stats = stats
@@ -106,15 +162,27 @@ class SinkConsumer:
         return self.sink["id"]
 
     @property
+    def name(self) -> str:
+        return consumer_name(self.sink_id, self.generation)
+
+    @property
     def label(self) -> str:
         return f"sink {self.sink.get('name', '')} ({self.sink_id}) of project {self.project_id}"
+
+    def retry_policy(self) -> RetryPolicy:
+        """The worker's policy, with this sink's own "dead-letter after" when it has one (the worker's
+        default is None: retry while the stream holds the outputs)."""
+        seconds = self.sink.get("deadLetterAfterSeconds")
+        if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+            return dataclasses.replace(self.options.retry, dead_letter_after=float(seconds))
+        return self.options.retry
 
     async def bind(self) -> None:
         """Create the consumer if needed and subscribe to it; also used after it was deleted under us."""
         await self.unbind()
-        await ensure_consumer(self.js, self.project_id, self.sink_id, self.options)
-        self.subscription = await self.js.pull_subscribe_bind(
-            consumer=consumer_name(self.sink_id), stream=output_stream(self.project_id))
+        await ensure_consumer(self.js, self.project_id, self.sink_id, self.options, self.generation,
+                              self.config_version)
+        self.subscription = await self.js.pull_subscribe_bind(consumer=self.name, stream=output_stream(self.project_id))
 
     async def unbind(self) -> None:
         if self.subscription is not None:
@@ -187,10 +255,13 @@ class SinkConsumer:
             result.requeued += 1
             return
         started = time.monotonic()
-        outcome = await deliver_with_retries(
-            kind, config, message, self.context, self.options.retry, self.stop,
-            label=self.label, on_failed_attempt=lambda error: self.stats.attempt_failed(
-                self.project_id, self.sink_id, error))
+        try:
+            outcome = await deliver_with_retries(
+                kind, config, message, self.context, self.retry_policy(), self.stop,
+                label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
+                    self.project_id, self.sink_id, error, transient=not permanent))
+        finally:
+            self.pacer.done(kind, config)
         if outcome.delivered:
             await msg.ack()
             rtt = time.monotonic() - started if outcome.attempts == 1 else None

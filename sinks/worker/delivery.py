@@ -1,8 +1,9 @@
 """Deliver one output message to one sink with retries: the policy every sink shares.
 
-408/429/5xx, timeouts and connection errors are retried with exponential backoff and jitter
-(a Retry-After from the target replaces the backoff for that wait) until the attempts or the
-time budget run out; any other failure is permanent at once. The caller keeps the message
+408/429/5xx, timeouts and connection errors are retried with capped exponential backoff and
+jitter (a Retry-After from the target replaces the backoff for that wait) for as long as it
+takes, or until the sink's "dead-letter after" time when it has one; any other failure is
+permanent at once. The caller keeps the message
 in progress meanwhile and decides what to do with the outcome (ack, DLQ, or nak on shutdown).
 """
 
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from outbound import RetryPolicy
+from outbound import RetryPolicy, gave_up_reason
 from sinks.kinds.base import DeliveryContext, SinkKind, TransportError
 
 logger = logging.getLogger(__name__)
@@ -31,13 +32,14 @@ class Outcome:
 
 async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict, context: DeliveryContext,
                                policy: RetryPolicy, stop: asyncio.Event, label: str = "sink",
-                               on_failed_attempt: Callable[[str], None] | None = None) -> Outcome:
+                               on_failed_attempt: Callable[[str, bool], None] | None = None) -> Outcome:
     """Deliver until success, a permanent error, the budget or ``stop``.
 
-    ``on_failed_attempt(error)`` runs after every failed attempt as it happens, so the sink's
-    last error and failure count are visible during a long outage, not only once it ends.
+    ``on_failed_attempt(error, permanent)`` runs after every failed attempt as it happens, so the
+    sink's last error, failure count and "stalled since" are visible during an outage, not only
+    once it ends.
     """
-    started = time.monotonic()
+    failing_since = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
@@ -52,14 +54,13 @@ async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict
             logger.exception("%s: delivery failed unexpectedly", label)
             error = TransportError(f"the sink could not deliver: {type(exc).__name__}: {exc}", permanent=True)
         if on_failed_attempt is not None:
-            on_failed_attempt(error.message)
+            on_failed_attempt(error.message, error.permanent)
         if error.permanent:
             return Outcome(False, attempt, error.message, f"permanent failure: {error.message}")
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - failing_since
         wait = policy.delay(attempt, error.retry_after)
-        if policy.gives_up(attempt, elapsed, wait):
-            return Outcome(False, attempt, error.message,
-                           f"gave up after {attempt} attempts in {elapsed:.0f} s: {error.message}")
+        if policy.gives_up(elapsed, wait):
+            return Outcome(False, attempt, error.message, gave_up_reason(label, error.message, attempt, elapsed))
         logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)
         try:
             await asyncio.wait_for(stop.wait(), wait)

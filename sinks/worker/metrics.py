@@ -9,6 +9,9 @@ FAILED_ATTEMPTS = Counter("glassflow_sink_failed_attempts_total", "Delivery atte
                           ["project", "sink"])
 DEAD_LETTERS = Counter("glassflow_sink_dead_letters_total", "Outputs moved to the dead-letter stream",
                        ["project", "sink"])
+STALLED_SINCE = Gauge("glassflow_sink_stalled_since_seconds",
+                      "Unix time of the first transient failure since the sink's last delivery; 0 when not stalled",
+                      ["project", "sink"])
 THROTTLED_SECONDS = Counter("glassflow_sink_throttled_seconds_total",
                             "Time outputs waited for the sink's max_per_minute (Slack: 60)", ["project", "sink"])
 ROUND_TRIP_SECONDS = Gauge("glassflow_sink_rtt_seconds", "Round-trip time of recent first-attempt deliveries",

@@ -2,7 +2,8 @@
 
 The worker cannot write the database, so each sink's key ``{projectId}.sink.{sinkId}`` holds
 ``{"sinkId", "deliveries", "failures", "dlq", "lastError", "lastErrorAt", "lastSuccessAt",
-"updatedAt"}``; the API merges it into the sink's last_error when serving. Several runsink
+"stalledSince", "updatedAt"}`` (``stalledSince``: the first transient failure since the last
+delivery, null when the sink is delivering); the API merges it into the sink's last_error when serving. Several runsink
 processes share a sink's consumer, so a process never overwrites the key with its own view:
 it adds its deltas with compare-and-set on the key's revision.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -47,6 +49,7 @@ class SinkTally:
     last_error: str | None = None
     last_error_at: str | None = None
     last_success_at: str | None = None
+    stalled_since: str | None = None  # first transient failure after this window's last success
     throttled_seconds: float = 0.0
     rtt_ms: tuple[float | None, float | None] | None = None  # p50, p99 of recent deliveries
 
@@ -63,6 +66,13 @@ class SinkTally:
             merged["lastError"], merged["lastErrorAt"] = self.last_error, self.last_error_at
         if self.last_success_at and self.last_success_at >= (current.get("lastSuccessAt") or ""):
             merged["lastSuccessAt"] = self.last_success_at
+        # Stalled from the earliest failure no later success has cleared, whichever process saw it.
+        stalled = current.get("stalledSince")
+        if stalled and self.last_success_at and self.last_success_at >= stalled:
+            stalled = None
+        if self.stalled_since:
+            stalled = min(stalled, self.stalled_since) if stalled else self.stalled_since
+        merged["stalledSince"] = stalled
         try:
             throttled = float(current.get("throttledSeconds", 0))
         except (TypeError, ValueError):
@@ -76,6 +86,7 @@ class SinkTally:
 @dataclass
 class StatsRecorder:
     tallies: dict[tuple[str, str], SinkTally] = field(default_factory=dict)
+    stalled: dict[tuple[str, str], float] = field(default_factory=dict)  # this process's view, for /metrics
     round_trips: dict[tuple[str, str], RoundTrips] = field(default_factory=dict)
 
     def tally(self, project_id: str, sink_id: str) -> SinkTally:
@@ -88,7 +99,10 @@ class StatsRecorder:
         tally = self.tally(project_id, sink_id)
         tally.deliveries += 1
         tally.last_success_at = utc_now()
+        tally.stalled_since = None
         metrics.DELIVERIES.labels(project_id, sink_id).inc()
+        if self.stalled.pop((project_id, sink_id), None) is not None:
+            metrics.STALLED_SINCE.labels(project_id, sink_id).set(0)
         if rtt is not None:
             trips = self.round_trips.setdefault((project_id, sink_id), RoundTrips())
             trips.add(rtt)
@@ -101,12 +115,17 @@ class StatsRecorder:
         self.tally(project_id, sink_id).throttled_seconds += seconds
         metrics.THROTTLED_SECONDS.labels(project_id, sink_id).inc(seconds)
 
-    def attempt_failed(self, project_id: str, sink_id: str, error: str) -> None:
+    def attempt_failed(self, project_id: str, sink_id: str, error: str, *, transient: bool = True) -> None:
         """One failed attempt, recorded as it happens (the next flush publishes it mid-outage)."""
         tally = self.tally(project_id, sink_id)
         tally.failures += 1
         tally.last_error, tally.last_error_at = error, utc_now()
         metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc()
+        if transient and tally.stalled_since is None:
+            tally.stalled_since = tally.last_error_at
+        if transient and (project_id, sink_id) not in self.stalled:
+            self.stalled[(project_id, sink_id)] = time.time()
+            metrics.STALLED_SINCE.labels(project_id, sink_id).set(self.stalled[(project_id, sink_id)])
 
     def dead_lettered(self, project_id: str, sink_id: str, error: str) -> None:
         tally = self.tally(project_id, sink_id)

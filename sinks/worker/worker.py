@@ -5,6 +5,9 @@ documents; several runsink processes may run the same consumers (JetStream share
 SIGTERM sets ``stop``: consumers stop fetching, a delivery attempt in flight finishes, a
 message waiting for its next retry is handed back (nak), counters are flushed and the
 connection is drained. ``load_config`` + ``process_batch`` are one iteration for tests.
+A consumer is deleted only when ``consumer_is_dead`` says no document, however new, can
+want it again, so processes acting on different versions never undo each other's work.
+Long-lived tasks are supervised (glassflow_site.supervision).
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KeyValue
 
+from glassflow_site.supervision import supervise
 from outbound import Outbound
 from projects import natsops
 from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import USER_AGENT, DeliveryContext
-from sinks.worker.consumer import ConsumerOptions, SinkConsumer, delete_consumer
+from sinks.worker.consumer import (
+    VERSION_KEY,
+    ConsumerOptions,
+    SinkConsumer,
+    consumer_is_dead,
+    delete_consumer,
+    parse_consumer_name,
+)
 from sinks.worker.pacing import Pacer
 from sinks.worker.stats import StatsRecorder
 
@@ -115,22 +126,24 @@ class SinkWorker:
                 await natsops.ensure_streams(self.js, project_id, self.options.stream_limits)
                 self.ensured.add(project_id)
             current = await self.is_current(project_id, document)
-            for sink_id in [sid for sid, c in self.consumers.items() if c.project_id == project_id]:
-                if sink_id not in desired:
-                    await self.remove(sink_id, delete=current)
+            for sink_id, consumer in [(sid, c) for sid, c in self.consumers.items() if c.project_id == project_id]:
+                wanted = desired.get(sink_id)
+                if wanted is None or int(wanted.get("generation", 0)) != consumer.generation:
+                    await self.remove(sink_id, delete=consumer_is_dead(document, sink_id, consumer.generation,
+                                                                       None, current))
             for sink_id, sink in desired.items():
                 if sink_id in self.consumers:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
-                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer)
+                                        self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer,
+                                        config_version=int(document.get("version", 0)))
                 await consumer.bind()
                 self.consumers[sink_id] = consumer
-                logger.info("%s: consumer started", consumer.label)
+                logger.info("%s: consumer %s started", consumer.label, consumer.name)
                 if self.running:
-                    self.tasks[sink_id] = asyncio.create_task(self.consume(consumer), name=consumer.label)
-            if current:
-                await self.remove_orphans(project_id, desired)
+                    self.tasks[sink_id] = self.start_consuming(consumer)
+            await self.remove_orphans(project_id, document, current)
             self.unsettled.discard(project_id)
         except (OSError, nats.errors.Error) as exc:
             logger.warning("project %s: could not set up its sink consumers yet (%s); will retry", project_id, exc)
@@ -149,16 +162,23 @@ class SinkWorker:
             return False
         return latest <= document.get("version", 0)
 
-    async def remove_orphans(self, project_id: str, desired: dict[str, dict]) -> None:
-        """Delete consumers of sinks removed or disabled while no runsink process was watching."""
+    async def remove_orphans(self, project_id: str, document: dict, current: bool) -> None:
+        """Delete consumers of sinks removed, disabled or re-enabled (older generations) while no
+        runsink process was watching, or that another process left behind."""
         try:
             infos = await self.js.consumers_info(output_stream(project_id))
         except JsNotFoundError:
             return
         for info in infos:
-            name = info.name or ""
-            if name.startswith("sink-") and name.removeprefix("sink-") not in desired:
-                await delete_consumer(self.js, project_id, name.removeprefix("sink-"))
+            parsed = parse_consumer_name(info.name or "")
+            if parsed is None:
+                continue
+            sink_id, generation = parsed
+            recorded = ((info.config.metadata or {}) if info.config else {}).get(VERSION_KEY)
+            created = int(recorded) if recorded and recorded.isdigit() else None
+            if consumer_is_dead(document, sink_id, generation, created, current):
+                await delete_consumer(self.js, project_id, sink_id, generation)
+                logger.info("project %s: consumer %s of a disabled or removed sink deleted", project_id, info.name)
 
     async def remove(self, sink_id: str, *, delete: bool) -> None:
         consumer = self.consumers.pop(sink_id)
@@ -170,7 +190,7 @@ class SinkWorker:
         await consumer.unbind()
         if delete:
             with contextlib.suppress(OSError, nats.errors.Error):
-                await delete_consumer(self.js, consumer.project_id, sink_id)
+                await delete_consumer(self.js, consumer.project_id, sink_id, consumer.generation)
         logger.info("%s: consumer %s", consumer.label, "deleted" if delete else "stopped")
 
     async def process_batch(self) -> int:
@@ -184,6 +204,9 @@ class SinkWorker:
     async def flush_stats(self) -> None:
         if self.stats_kv is not None:
             await self.stats.flush(self.stats_kv)
+
+    def start_consuming(self, consumer: SinkConsumer) -> asyncio.Task:
+        return supervise("sink-consumer", lambda: self.consume(consumer), name=consumer.label)
 
     async def consume(self, consumer: SinkConsumer) -> None:
         delay = 1.0
@@ -205,8 +228,8 @@ class SinkWorker:
         await self.open()
         self.running = True
         for sink_id, consumer in self.consumers.items():
-            self.tasks[sink_id] = asyncio.create_task(self.consume(consumer), name=consumer.label)
-        flusher = asyncio.create_task(self.flush_periodically())
+            self.tasks[sink_id] = self.start_consuming(consumer)
+        flusher = supervise("sink-stats-flush", self.flush_periodically)
         logger.info("sink worker started")
         last_retry = 0.0
         try:

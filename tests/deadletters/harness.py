@@ -107,8 +107,7 @@ class StubServer:
 
 
 def fast_options(**retry) -> WorkerOptions:
-    policy = RetryPolicy(**{"max_attempts": 4, "dead_letter_after": 30, "initial_backoff": 0.05,
-                            "max_backoff": 0.2, **retry})
+    policy = RetryPolicy(**{"initial_backoff": 0.05, "max_backoff": 0.2, **retry})
     return WorkerOptions(consumer=ConsumerOptions(retry=policy, request_timeout=3, batch_size=10,
                                                   fetch_timeout=0.2, ack_wait=30),
                          allow_private=True, stats_interval=0.2, shutdown_grace=5)

@@ -4,6 +4,8 @@ and the OTLP gRPC status codes (with RetryInfo where a retry helps) for every re
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 
 import grpc
 import pytest
@@ -214,3 +216,32 @@ def test_nats_unreachable_is_unavailable_with_retry_info(nats_server):
         assert retry_delay(error) == 2
     finally:
         thread.stop()
+
+
+def test_a_stalled_nats_is_unavailable_with_retry_info_and_the_retry_stores_every_record_once(receiver, nats_server):
+    project = make_project()
+    wait_until_grpc_key_works(receiver, project.key)
+    body = log_request(range(20))
+    metadata = (("x-api-key", project.key),)
+    os.kill(nats_server.process.pid, signal.SIGSTOP)  # the connection stays open, nothing is acknowledged
+    try:
+        _, error = call(receiver.grpc_target, LOGS, body, metadata)
+    finally:
+        os.kill(nats_server.process.pid, signal.SIGCONT)
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "acknowledg" in error.details() and retry_delay(error) == 2
+    # What a client does next: the same request again. Whatever got stored meanwhile is not stored twice.
+    wait_for(lambda: call(receiver.grpc_target, LOGS, body, metadata)[1] is None, timeout=10,
+             message="the retry is acknowledged")
+    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 20
+
+
+def test_a_grpc_client_pointed_at_the_http_port_gets_a_log_line_naming_port_4317(receiver, caplog):
+    from ingest.receiver.server import explain_invalid_requests
+
+    explain_invalid_requests()  # what the app factory of runreceiver does
+    http_port = receiver.url.rsplit(":", 1)[1]
+    _, error = call(f"127.0.0.1:{http_port}", LOGS, log_request(range(1)), (("x-api-key", "gfk_0_x"),))
+    assert error is not None
+    wait_for(lambda: any("port 4317" in record.getMessage() for record in caplog.records), timeout=5,
+             message="the receiver explains the invalid request")

@@ -70,3 +70,45 @@ def _answers(url: str, headers: dict) -> bool:
                    for _ in range(6))
     except httpx.HTTPError:
         return False
+
+
+def test_sigterm_lets_a_grpc_call_in_flight_finish_before_nats_is_drained(nats_server):
+    project = make_project()
+    port, grpc_port = free_port(), free_port()
+    env = {**os.environ, "NATS_URL": nats_server.url, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runreceiver", "--port", str(port),
+                                "--grpc-port", str(grpc_port)], cwd=ROOT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    metadata = (("x-api-key", project.key),)
+    results: list = []
+    try:
+        headers = {"Content-Type": "application/x-protobuf", "X-API-Key": project.key}
+        wait_for(lambda: _answers(url, headers), timeout=30, message="the receiver accepts the key")
+        channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+        export = channel.unary_unary(LOGS)
+        os.kill(nats_server.process.pid, signal.SIGSTOP)  # hold the acks so the call stays in flight
+        try:
+            call = export.future(log_request(range(7)), metadata=metadata, timeout=30)
+            wait_for(lambda: "glassflow_receiver_requests_in_flight 1.0" in httpx.get(url + "/metrics").text,
+                     timeout=5, message="the gRPC call is in flight")
+            os.killpg(process.pid, signal.SIGTERM)
+            wait_for(lambda: not _reachable(url), timeout=5, message="HTTP stopped accepting")
+        finally:
+            os.kill(nats_server.process.pid, signal.SIGCONT)
+        results.append(call.result(timeout=20))
+        channel.close()
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert results == [b""]  # OK with an empty ExportLogsServiceResponse
+    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
+
+
+def _reachable(url: str) -> bool:
+    try:
+        httpx.get(url + "/healthz", timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False

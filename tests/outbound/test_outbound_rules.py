@@ -52,15 +52,13 @@ def test_backoff_grows_with_jitter_up_to_a_cap_and_honours_retry_after(attempt, 
         assert low <= POLICY.delay(attempt, retry_after, random.Random(seed)) <= high
 
 
-@pytest.mark.parametrize(("policy", "attempts", "failing_for", "delay", "gives_up"), [
-    (RetryPolicy(), 10_000, 86_400.0, 30.0, False),  # the default holds on while the stream holds the data
-    (RetryPolicy(dead_letter_after=60), 3, 59.0, 0.5, False),
-    (RetryPolicy(dead_letter_after=60), 3, 59.95, 0.1, True),
-    (RetryPolicy(max_attempts=5), 5, 1.0, 0.1, True),
-    (RetryPolicy(max_attempts=5), 4, 1.0, 0.1, False),
+@pytest.mark.parametrize(("policy", "failing_for", "delay", "gives_up"), [
+    (RetryPolicy(), 86_400.0 * 30, 30.0, False),  # the default holds on while the stream holds the data
+    (RetryPolicy(dead_letter_after=60), 59.0, 0.5, False),
+    (RetryPolicy(dead_letter_after=60), 59.95, 0.1, True),
 ])
-def test_only_a_configured_limit_gives_up(policy, attempts, failing_for, delay, gives_up):
-    assert policy.gives_up(attempts, failing_for, delay) is gives_up
+def test_only_a_dead_letter_after_setting_gives_up(policy, failing_for, delay, gives_up):
+    assert policy.gives_up(failing_for, delay) is gives_up
 
 
 @pytest.mark.parametrize(("body", "encoding", "expected"), [

@@ -21,8 +21,8 @@ def test_a_new_pipeline_has_the_documented_defaults(team):
     assert body["batch_max_wait_ms"] == 1000
     assert body["signals"] == ["logs"]
     assert body["transforms"] == []
-    assert body["retry_policy"] == {"max_attempts": 8, "max_elapsed_seconds": 300, "initial_backoff_ms": 500,
-                                    "max_backoff_ms": 30000}
+    assert body["retry_policy"] == {"initial_backoff_ms": 500, "max_backoff_ms": 30000}
+    assert body["dead_letter_after_minutes"] is None
 
 
 def test_put_stores_a_full_configuration(team):
@@ -34,14 +34,13 @@ def test_put_stores_a_full_configuration(team):
         "agent_endpoint": "https://agent.example.com/triage",
         "agent_headers": {"Authorization": "Bearer agent-secret"},
         "batch_size": 50, "batch_max_wait_ms": 250, "signals": ["logs", "spans"],
-        "retry_policy": {"max_attempts": 3, "max_elapsed_seconds": 60, "initial_backoff_ms": 100,
-                         "max_backoff_ms": 1000},
+        "retry_policy": {"initial_backoff_ms": 100, "max_backoff_ms": 1000}, "dead_letter_after_minutes": 30,
     }
     response = client_for(team.admin).put(path(team), config, format="json")
     assert response.status_code == 200, response.content
     pipeline = Pipeline.objects.get(project=team.project)
     assert pipeline.agent_headers == {"Authorization": "Bearer agent-secret"}
-    assert pipeline.retry_max_attempts == 3
+    assert pipeline.retry_max_backoff_ms == 1000 and pipeline.dead_letter_after_minutes == 30
     assert pipeline.transforms[1]["output_type"] == "int"
     assert response.json()["agent_headers"] == {"Authorization": "********"}
 
@@ -78,10 +77,10 @@ def test_sending_the_masked_header_back_keeps_the_secret(team):
     ({"transforms": [{"expression": "1", "output_name": "a"}, {"expression": "2", "output_name": "a"}]},
      "transforms"),
     ({"transforms": {"not": "a list"}}, "transforms"),
-    ({"retry_policy": {"max_attempts": 0, "max_elapsed_seconds": 1, "initial_backoff_ms": 1,
-                       "max_backoff_ms": 1}}, "retry_policy"),
-    ({"retry_policy": {"max_attempts": 2, "max_elapsed_seconds": 1, "initial_backoff_ms": 5000,
-                       "max_backoff_ms": 10}}, "retry_policy"),
+    ({"retry_policy": {"initial_backoff_ms": 0, "max_backoff_ms": 1}}, "retry_policy"),
+    ({"retry_policy": {"initial_backoff_ms": 5000, "max_backoff_ms": 10}}, "retry_policy"),
+    ({"dead_letter_after_minutes": 0}, "dead_letter_after_minutes"),
+    ({"dead_letter_after_minutes": 7 * 24 * 60 + 1}, "dead_letter_after_minutes"),
 ])
 def test_invalid_settings_are_400_naming_the_field(team, change, field):
     response = client_for(team.admin).patch(path(team), change, format="json")

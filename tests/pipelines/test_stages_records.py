@@ -102,7 +102,8 @@ def test_a_pipeline_with_bad_expressions_names_every_one_and_does_not_compile():
     ({"signals": ["logs", "traces"]}, "signals"),
     ({"transforms": [{"expression": "1", "output_name": "x", "output_type": "decimal"}]}, "output_type"),
     ({"agentHeaders": {"X-Key": 5}}, "agentHeaders"),
-    ({"retry": {"maxAttempts": -1}}, "maxAttempts"),
+    ({"retry": {"initialBackoffMs": 0}}, "initialBackoffMs"),
+    ({"deadLetterAfterSeconds": 0}, "deadLetterAfterSeconds"),
 ])
 def test_invalid_settings_are_reported_in_plain_words(section, problem):
     with pytest.raises(ConfigError, match=problem):
@@ -113,4 +114,4 @@ def test_a_document_without_a_pipeline_section_takes_the_model_defaults():
     config = parse_pipeline({"projectId": "p1", "version": 2})
     assert (config.enabled, config.batch_size, config.batch_max_wait_ms, config.signals) == (False, 10, 1000,
                                                                                            ("logs",))
-    assert config.retry.max_attempts == 8 and not config.active
+    assert config.retry.dead_letter_after is None and not config.active  # outages pause, never dead-letter

@@ -140,6 +140,7 @@ async def test_counters_are_published_to_the_stats_bucket(nc, project, agent, wo
     document = await wait_for_async(published, message="counters in gf-ai-stats")
     assert document == {"received": 2, "filtered": 1, "filter_errors": 0, "transform_errors": 0, "batches_sent": 1,
                         "records_sent": 1, "agent_errors": 0, "dlq": 0, "state": "running", "error": "",
+                        "stalled_since": None, "last_error": "", "last_error_at": None,
                         "workerId": "test-worker", "updatedAt": document["updatedAt"],
                         "concurrencyLimit": document["concurrencyLimit"], "inFlight": 0, "waiting": 0,
                         "rttP50Ms": document["rttP50Ms"], "rttP99Ms": document["rttP50Ms"],

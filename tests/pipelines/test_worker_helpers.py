@@ -127,7 +127,7 @@ def config_document(project_id: str, endpoint: str, version: int = 1, **pipeline
     section = {"enabled": True, "filter": "", "transforms": [], "agentEndpoint": endpoint,
                "agentHeaders": {"Authorization": "Bearer agent-secret"}, "batchSize": 10, "batchMaxWaitMs": 100,
                "signals": ["logs"], "requestTimeoutMs": 2000,
-               "retry": {"maxAttempts": 5, "maxElapsedSeconds": 30, "initialBackoffMs": 50, "maxBackoffMs": 200}}
+               "retry": {"initialBackoffMs": 50, "maxBackoffMs": 200}}
     section.update(pipeline)
     return {"schema": 1, "projectId": project_id, "name": "test", "version": version, "apiKeys": [],
             "pipeline": section, "sinks": []}

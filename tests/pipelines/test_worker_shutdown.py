@@ -43,7 +43,7 @@ async def test_a_batch_waiting_for_a_retry_is_handed_back_at_once_and_another_ru
         nats_server, nc, project, agent):
     agent.script = lambda index, request: (503, {}, 0) if index == 0 else (200, {}, 0)
     document = config_document(project, agent.url, batchSize=3, retry={
-        "maxAttempts": 5, "maxElapsedSeconds": 300, "initialBackoffMs": 60_000, "maxBackoffMs": 60_000})
+        "initialBackoffMs": 60_000, "maxBackoffMs": 60_000})
     first = make_runner(nc, document)
     async with running(first):
         await publish_records(nc, project, [log_record(n) for n in range(3)])

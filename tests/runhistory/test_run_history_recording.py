@@ -67,9 +67,9 @@ async def test_retries_are_recorded_one_attempt_each_with_status_and_latency(nc,
 
 
 async def test_a_batch_still_failing_shows_as_retrying_then_dead_lettered(nc, project, agent, history):
-    agent.script = lambda index, request: (500, {}, 0)
-    document = config_document(project, agent.url, batchSize=2, retry={
-        "maxAttempts": 3, "maxElapsedSeconds": 30, "initialBackoffMs": 300, "maxBackoffMs": 300})
+    # Retry-After 1.5 s against a 4 s "dead-letter after": attempts at 0, 1.5 and 3 s, then it gives up.
+    agent.script = lambda index, request: (500, {"Retry-After": "1.5"}, 0)
+    document = config_document(project, agent.url, batchSize=2, deadLetterAfterSeconds=4)
     async with running(make_runner(nc, document, runs=history)):
         await publish_records(nc, project, [log_record(n) for n in range(2)])
         await eventually(lambda: runs_of(nc, project, status="retrying"), message="a run in retry")
@@ -135,11 +135,16 @@ async def test_a_large_batch_keeps_a_bounded_preview_and_cannot_be_replayed(nc, 
         await store.replay_run(nc.jetstream(), project, request_id)
 
 
-async def test_the_queue_is_bounded_and_drops_the_oldest_events_when_nats_cannot_keep_up():
+async def test_the_queue_is_bounded_in_events_and_bytes_and_drops_the_oldest_when_nats_cannot_keep_up():
     history = RunHistory(None, RunHistorySettings(buffer_events=3))  # not started: nothing drains the queue
     for n in range(5):
         history.emit("gf-ai-runs.p.r", str(n).encode())
     assert [data for _, data in history.queue] == [b"2", b"3", b"4"] and history.dropped == 2
+    by_size = RunHistory(None, RunHistorySettings(buffer_bytes=250))
+    for n in range(5):
+        by_size.emit("gf-ai-runs.p.r", bytes([48 + n]) * 100)
+    assert [data[:1] for _, data in by_size.queue] == [b"3", b"4"] and by_size.dropped == 3
+    assert by_size.queued_bytes == 200, "large start events are bounded by bytes as well as by count"
 
 
 async def test_with_run_history_off_nothing_is_written(nc, project, agent):

@@ -98,7 +98,10 @@ def test_new_key_secret_is_shown_once_with_the_otlp_snippet(team):
     key = team.project.api_keys.get()
     assert response["Cache-Control"] == "no-store"
     assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://testserver:4318" in html
-    secret = html.split("x-api-key=", 1)[1].split("<", 1)[0]
+    # Both protocols, each with its port and the protocol variable that selects it.
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in html and "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" in html
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://testserver:4317" in html
+    secret = html.split("x-api-key=", 1)[1].split("\n", 1)[0]
     assert secret.startswith(key.prefix)
     assert secret not in client.get(url).content.decode()
     assert client.post(reverse("projects:key_revoke", args=[team.project.pk, key.pk])).status_code == 302

@@ -21,7 +21,6 @@ from ..checking.typesys import (
     INT,
     LOCATION,
     MAP,
-    NUMERIC,
     STRING,
 )
 from ..runtime import arrays
@@ -56,7 +55,9 @@ def _predicate(name: str, shape: str, result: str) -> Builtin:
     return Builtin(name, PREDICATE_FUNCS.get(name), v.predicate(name, result), predicate=shape)
 
 
-NUMBERS = NUMERIC | {ANY}
+# Go's validators for these look at the kind, so time.Duration (an int64) passes the compile-time
+# check and fails when run, as in Go.
+NUMBERS = v.NUMBER_KINDS | {ANY}
 _BIT = ((INT, INT), INT)
 
 TABLE: tuple[Builtin, ...] = (

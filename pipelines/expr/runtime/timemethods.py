@@ -142,7 +142,7 @@ def _time_method(t: GoTime, name: str, args: list) -> Any:
         if name == "IsZero":
             return t.epoch_ns == _ZERO_TIME_SEC * _NS
         if name == "IsDST":
-            return False
+            return t.location.is_dst(t.epoch_ns // _NS)
         return {"Unix": t.epoch_ns // _NS, "UnixMilli": t.epoch_ns // 1_000_000,
                 "UnixMicro": t.epoch_ns // 1_000, "UnixNano": t.epoch_ns, "Nanosecond": t.nanos}[name]
     if name in ("Before", "After", "Equal", "Sub"):

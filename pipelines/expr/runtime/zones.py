@@ -35,6 +35,13 @@ class GoLocation:
         offset = local.utcoffset()
         return local.tzname() or "", int(offset.total_seconds()) if offset is not None else 0
 
+    def is_dst(self, sec: int) -> bool:
+        if self.zone is None:
+            return False
+        sec = min(max(sec, _MIN_SEC + 86400), _MAX_SEC - 86400)
+        dst = datetime.fromtimestamp(sec, tz=_UTC_TZ).astimezone(self.zone).dst()
+        return bool(dst)
+
     def wall_to_unix(self, wall: int) -> int:
         """Seconds since the epoch of wall-clock seconds `wall` (counted as if UTC) in this zone.
 

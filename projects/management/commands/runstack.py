@@ -106,13 +106,15 @@ class Command(BaseCommand):
             f"  sign up         {base}/accounts/signup/   (then log in with that e-mail and password)",
             f"  REST API docs   {base}/api/v1/docs/",
             f"  OpenAPI schema  {base}/api/v1/schema/",
-            f"  Django admin    {base}/admin/   (create an operator: .venv/bin/python manage.py createsuperuser)",
+            f"  Django admin    {base}/admin/   (create an operator: make superuser)",
         ]
         if settings.INTERNAL_SERVICE_TOKEN and settings.INTERNAL_API_ON_PUBLIC:
             lines.append(f"  internal API    {base}/internal/v1/projects/<id>/config   "
                          f"(Authorization: Bearer {settings.INTERNAL_SERVICE_TOKEN})")
         if any(child.name == "receiver" for child in children):
-            lines.append(f"  OTLP/HTTP       http://{options['host']}:{options['receiver_port']}/v1/logs")
+            lines.append(f"  OTLP/HTTP       http://{options['host']}:{options['receiver_port']}/v1/logs   "
+                         "(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)")
+            lines.append(f"  OTLP/gRPC       http://{options['host']}:4317   (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)")
         where = f" (embedded, data in {settings.VAR_DIR / 'nats'})" if embedded else ""
         lines.append(f"  NATS            {nats_url}{where}")
         lines.append(f"  processes       {', '.join(child.name for child in children)}")

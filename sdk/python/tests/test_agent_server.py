@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -231,3 +233,28 @@ def test_it_works_mounted_inside_another_asgi_app(serve, server):
                                                   ("100000", 30.0)])
 def test_the_deadline_ends_before_the_pipelines_timeout(header, expected):
     assert AgentApp(lambda batch: None)._deadline(header) == pytest.approx(expected)
+
+
+def test_serve_runs_a_plain_function_standalone(server):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    code = ("from glassflow_ai import serve\n"
+            f"serve(lambda batch: {{'n': len(batch.records)}}, port={port}, api_key='k', endpoint='{server.url}')\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "serve() did not come up"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        response = httpx.post(f"http://127.0.0.1:{port}/", json=BATCH, headers={"X-Request-ID": "s1"}, timeout=10)
+        assert response.status_code == 200
+        assert outputs(server) == [{"payload": {"n": 2}, "request_id": "s1"}]
+    finally:
+        process.terminate()
+        process.wait(10)
