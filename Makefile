@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFORMANCE_DIR ?= ../shared/conformance/expr
 
-.PHONY: run test install install-run install-dev migrate lint conformance bench clean browser superuser
+.PHONY: run test test-cluster install install-run install-dev migrate lint conformance bench clean browser superuser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test: install-dev browser
 	elif [ "$${CI:-}" = true ]; then \
 		echo "conformance corpus missing at $(CONFORMANCE_DIR): CI must print the conformance report" >&2; exit 1; \
 	else echo "conformance corpus missing at $(CONFORMANCE_DIR): conformance report skipped"; fi
+
+# The 3-node JetStream cluster test (tests/cluster): excluded from `make test`, a few minutes.
+test-cluster: install-dev
+	$(BIN)/python -m pytest -m cluster -p no:randomly -s tests/cluster
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from ingest.otlp import (
     CONTENT_TYPES,
@@ -54,7 +55,9 @@ OFFLOAD_BYTES = 512 * 1024
 PROTOBUF_TYPE = "application/x-protobuf"
 REFUSAL_LOG_SECONDS = 10.0
 
-_encode_record = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# orjson: compact UTF-8 JSON straight to bytes at a fraction of the stdlib encoder's CPU, which
+# was the largest single per-record cost of ingest (the pipeline worker decodes with orjson too).
+_encode_record = orjson.dumps
 
 
 class ReceiverApp:
@@ -258,7 +261,8 @@ def _records(signal: str, body: bytes, content_type: str, flatten: Callable, max
         request = decode_request(signal, body, content_type)
     except OtlpDecodeError as exc:
         raise Rejected(400, exc.message) from None
-    payloads = [_encode_record(record).encode() for record in flatten(request, time.time_ns())]
+    # Strings are valid UTF-8 here (protobuf refuses unpaired surrogates), so orjson cannot fail.
+    payloads = [_encode_record(record) for record in flatten(request, time.time_ns())]
     if any(len(payload) > max_record for payload in payloads):
         kept = [payload for payload in payloads if len(payload) <= max_record]
         return kept, len(payloads) - len(kept)
@@ -275,5 +279,8 @@ def create_app() -> ReceiverApp:
         from django.conf import settings
 
         dictConfig(settings.LOGGING)
+    from .server import explain_invalid_requests
+
+    explain_invalid_requests()
     return ReceiverApp()
 

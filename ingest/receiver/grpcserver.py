@@ -17,6 +17,7 @@ the Python SDK reads a ``google.rpc.retryinfo-bin`` trailer, so both are sent).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -109,6 +110,9 @@ class OtlpGrpcService:
                 context.set_trailing_metadata(status_details(code, exc.message, exc.retry_after))
             await context.abort(code, exc.message)
         except aio.AbortError:
+            raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED  # the client went away or its deadline passed
             raise
         except Exception:
             logger.exception("unexpected error answering gRPC %s", path)

@@ -29,6 +29,25 @@ APP_FACTORY = "ingest.receiver.app:create_app"
 
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+INVALID_REQUEST = "Invalid HTTP request received."
+GRPC_HINT = (" Not HTTP/1.1: a gRPC (HTTP/2) client pointed at the OTLP/HTTP port? OTLP/gRPC is served on "
+             "port 4317 (runreceiver --grpc-port); set OTEL_EXPORTER_OTLP_PROTOCOL and the port together.")
+
+
+class ExplainInvalidRequests(logging.Filter):
+    """uvicorn logs only "Invalid HTTP request received." when an OTLP/gRPC exporter (HTTP/2) is
+    pointed at 4318, the most common misconfiguration; say what probably happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == INVALID_REQUEST and not record.args:
+            record.msg = INVALID_REQUEST + GRPC_HINT
+        return True
+
+
+def explain_invalid_requests() -> None:
+    logger_ = logging.getLogger("uvicorn.error")
+    if not any(isinstance(existing, ExplainInvalidRequests) for existing in logger_.filters):
+        logger_.addFilter(ExplainInvalidRequests())
 
 
 def grpc_address(host: str, port: int) -> str:

@@ -158,3 +158,18 @@ def test_is_dst_reads_the_zone():
     assert run('date("2024-07-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is True
     assert run('date("2024-01-01T00:00:00Z").In(timezone("Europe/Paris")).IsDST()') is False
     assert run('date("2024-07-01T00:00:00Z").IsDST()') is False
+
+
+def test_an_env_variable_holding_nil_has_the_nil_type():
+    env = {"x": None}
+    assert compile("x ?? 2", env=env).run(env) == 2
+    for source in ("x + 1", "x.foo", "not x"):
+        with pytest.raises(ExprCompileError):
+            compile(source, env=env)
+
+
+def test_zone_abbreviations_in_parsed_text_follow_go():
+    assert run('date("Mon, 02 Jan 2006 15:04:05 PST").Zone()') == "PST"
+    assert run('date("Mon, 02 Jan 2006 15:04:05 PST").Unix()') == 1136214245  # offset 0, as in Go
+    la = run('date("2024-07-01 10:00 PST", "2006-01-02 15:04 MST", "America/Los_Angeles").String()')
+    assert la == "2024-07-01 11:00:00 -0700 PDT"

@@ -47,6 +47,7 @@ def test_an_unknown_key_gets_401_in_the_request_encoding(receiver):
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/x-protobuf"
     assert b"unknown or revoked API key" in response.content
+    assert b"API keys page" in response.content  # where keys are made, not "the project's settings"
     assert post(receiver, "/v1/logs", LOGS["body"], "test-key").status_code == 401
 
 

@@ -234,3 +234,14 @@ def test_a_stalled_nats_is_unavailable_with_retry_info_and_the_retry_stores_ever
     wait_for(lambda: call(receiver.grpc_target, LOGS, body, metadata)[1] is None, timeout=10,
              message="the retry is acknowledged")
     assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 20
+
+
+def test_a_grpc_client_pointed_at_the_http_port_gets_a_log_line_naming_port_4317(receiver, caplog):
+    from ingest.receiver.server import explain_invalid_requests
+
+    explain_invalid_requests()  # what the app factory of runreceiver does
+    http_port = receiver.url.rsplit(":", 1)[1]
+    _, error = call(f"127.0.0.1:{http_port}", LOGS, log_request(range(1)), (("x-api-key", "gfk_0_x"),))
+    assert error is not None
+    wait_for(lambda: any("port 4317" in record.getMessage() for record in caplog.records), timeout=5,
+             message="the receiver explains the invalid request")

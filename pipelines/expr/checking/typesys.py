@@ -29,10 +29,12 @@ def go_name(t: str) -> str:
 
 
 def type_of_value(v: Any) -> str:
-    """The static type expr.Env gives a variable from the value it holds at compile time."""
+    """The static type expr.Env gives a variable from the value it holds at compile time.
+
+    A variable holding nil has the nil type, as in Go (`x + 1` is then a compile error)."""
     t = type(v)
     if v is None:
-        return ANY
+        return NIL
     if t is FuncValue:
         return "func " + v.go_type  # each Go func type is its own type
     return {bool: BOOL, int: INT, float: FLOAT, str: STRING, list: ARRAY, dict: MAP, AnyKeyMap: GROUPS,

@@ -9,8 +9,8 @@ from ..errors import ExprRuntimeError, Limits
 from .access import UnhashableKey, fetch
 from .gofmt import format_value
 from .gotime import GoDuration
-from .operators import equal, less
-from .values import AnyKeyMap, go_type
+from .operators import less
+from .values import AnyKeyMap, FuncValue, go_type
 
 
 def _str(v: Any) -> str:
@@ -151,22 +151,39 @@ def b_reverse(v: Any) -> list:
     return v[::-1]
 
 
+def _deep_key(v: Any) -> Any:
+    """A hashable key such that two values get equal keys exactly when deep_equal holds.
+
+    deep_equal is type-strict (1 and 1.0 differ inside arrays), NaN never equals NaN and
+    function values never equal anything, so those get a key of their own.
+    """
+    t = type(v)
+    if t is list:
+        return ("L", tuple(_deep_key(x) for x in v))
+    if t is dict or t is AnyKeyMap:
+        return ("D" if t is dict else "A", frozenset((k, _deep_key(x)) for k, x in v.items()))
+    if t is float and v != v:
+        return object()
+    if t is FuncValue:
+        return object()
+    return (t, v)
+
+
 def b_uniq(v: Any) -> list:
     if type(v) is not list:
         raise ExprRuntimeError(f"cannot uniq {go_type(v)}")
+    # One pass with a set of canonical keys: linear in the total size of the elements.
     out: list = []
     seen: set = set()
-    unhashable: list = []
     for x in v:
         t = type(x)
         if t is int or t is float or t is str or t is bool or x is None:
             # Go's Equal makes 1 and 1.0 equal but true and 1 different; the tag keeps bools apart.
             key = ("b", x) if t is bool else ("v", x)
-            if key not in seen:
-                seen.add(key)
-                out.append(x)
-        elif not any(equal(x, r) for r in unhashable):
-            unhashable.append(x)
+        else:
+            key = _deep_key(x)
+        if key not in seen:
+            seen.add(key)
             out.append(x)
     return out
 

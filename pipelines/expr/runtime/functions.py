@@ -7,12 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import re
 from typing import Any
 
 from ..errors import ExprRuntimeError, Limits
 from .gofmt import format_value, from_json, to_json
-from .gotime import GoDuration, GoTime, now, parse_date, parse_duration
+from .goparse import parse_atoi, parse_duration, parse_float
+from .gotime import GoDuration, GoTime, now, parse_date
 from .values import AnyKeyMap, FuncValue, from_bytes, go_bytes, go_type, interface_conversion, wrap_int
 from .zones import GoLocation, load_location
 
@@ -83,8 +83,8 @@ def b_int(v: Any) -> int:
         return int(v)
     if t is str:
         # strconv.Atoi: ASCII digits only, no spaces or underscores (Python's int() allows those).
-        if _INT_TEXT.fullmatch(v):
-            value = int(v, 10)
+        value = parse_atoi(v)
+        if value is not None:
             return value if -2**63 <= value < 2**63 else _atoi_range(v)
         raise ExprRuntimeError(f"invalid operation: int({v})")
     raise ExprRuntimeError(f"invalid operation: int({go_type(v)})")
@@ -101,8 +101,9 @@ def b_float(v: Any) -> float:
     if t is int:
         return float(v)
     if t is str:
-        if _FLOAT_TEXT.fullmatch(v):
-            return float(v)
+        value = parse_float(v)
+        if value is not None:
+            return value
         raise ExprRuntimeError(f"invalid operation: float({v})")
     raise ExprRuntimeError(f"invalid operation: float({go_type(v)})")
 
@@ -110,14 +111,14 @@ def b_float(v: Any) -> float:
 MAX_STRING = Limits.max_collection * 10  # the same bound `+` puts on string concatenation
 
 
-def check_text_size(v: Any) -> None:
+def check_text_size(v: Any, limit: int = 0) -> None:
     """Raise before formatting a value whose text would exceed MAX_STRING.
 
     A value can hold the same big string many times (``[a, a, a]``), so its text can be far
     larger than the memory it occupies; walking it costs at most MAX_STRING steps because every
     node counts at least one character.
     """
-    budget = MAX_STRING
+    budget = limit or MAX_STRING
     stack = [v]
     while stack:
         item = stack.pop()
@@ -146,8 +147,6 @@ def b_string(v: Any) -> str:
 # unicode.IsSpace: Python's default strip() also removes \x1c-\x1f, which Go keeps.
 _GO_SPACE = " \t\n\r\v\f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
             "\u2028\u2029\u202f\u205f\u3000"
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_FLOAT_TEXT = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
 
 
 def b_trim(s: Any, cutset: Any = None) -> str:

@@ -311,6 +311,8 @@ def parse_time(layout: str, value: str, loc: GoLocation | None = None) -> GoTime
     wall = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
     if tz == "Z":
         return GoTime(wall * _NS + nanos)
+    if tz is None and g.get("tzname"):
+        return _in_named_zone(g["tzname"], wall, nanos, loc or UTC)
     if offset is None:
         # No offset in the text: the wall clock is read in loc, with Go's rule for DST gaps.
         if loc is None or loc is UTC:
@@ -322,6 +324,21 @@ def parse_time(layout: str, value: str, loc: GoLocation | None = None) -> GoTime
     if loc is not None and loc.lookup(wall - offset)[1] == offset:
         return GoTime(epoch, offset, loc)
     return GoTime(epoch, offset)
+
+
+def _in_named_zone(name: str, wall: int, nanos: int, loc: GoLocation) -> GoTime:
+    """A zone abbreviation (layout `MST`): its offset if loc uses that name, else Go's fabricated
+    zone with that name and offset 0 (GMT+h gets h hours), so "PST" under time.Parse is +00:00."""
+    if name == "UTC":
+        return GoTime(wall * _NS + nanos)
+    for probe in (wall, wall - 182 * 86400, wall + 182 * 86400):
+        abbr, offset = loc.lookup(probe)
+        if abbr == name:
+            return GoTime.in_location((wall - offset) * _NS + nanos, loc)
+    offset = 0
+    if name.startswith("GMT") and len(name) > 3 and name[3:].lstrip("+-").isdigit():
+        offset = int(name[3:]) * 3600
+    return GoTime((wall - offset) * _NS + nanos, offset, fixed_zone(name, offset))
 
 
 _DEFAULT_LAYOUTS = ["2006-01-02", "15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05Z07:00",
@@ -337,30 +354,6 @@ def parse_date(value: str, layout: str | None = None, loc: GoLocation | None = N
         except ExprRuntimeError:
             continue
     raise ExprRuntimeError(f"invalid date {value}")
-
-
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": _NS, "m": 60 * _NS, "h": 3600 * _NS}
-_DUR_RE = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def parse_duration(text: str) -> GoDuration:
-    s = text
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return GoDuration(0)
-    pos, total = 0, 0
-    if not s:
-        raise ExprRuntimeError(f'time: invalid duration "{text}"')
-    while pos < len(s):
-        m = _DUR_RE.match(s, pos)
-        if not m:
-            raise ExprRuntimeError(f'time: invalid duration "{text}"')
-        total += round(float(m.group(1)) * _UNITS[m.group(2)])
-        pos = m.end()
-    return GoDuration(sign * total)
 
 
 def now() -> GoTime:
