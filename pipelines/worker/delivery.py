@@ -80,7 +80,9 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 raise
             run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
             signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
-            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
+            # The exchange's own duration: time spent waiting for this task to run is not the agent's.
+            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None,
+                        attempt.answer.rtt or None)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count

@@ -38,6 +38,38 @@ def signal_for(ok: bool, status: int | None, timed_out: bool) -> Signal:
     return Signal.ERROR
 
 
+class LagProbe:
+    """How late this process's event loop runs its timers: a busy or starved worker (CPU shared
+    with other processes, thousands of messages to handle) delays every answer it reads by about
+    that much, and such delays are ours, not the agent's. The recent worst lateness is kept."""
+
+    PERIOD = 0.05
+
+    def __init__(self) -> None:
+        self.lag = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._expected = 0.0
+
+    def start(self) -> None:
+        if self._handle is None:
+            loop = asyncio.get_running_loop()
+            self._expected = loop.time() + self.PERIOD
+            self._handle = loop.call_at(self._expected, self._tick)
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        late = max(0.0, loop.time() - self._expected)
+        # Rise at once, decay over about a second: an answer read late carries the lateness it met.
+        self.lag = late if late > self.lag else self.lag * 0.95
+        self._expected = loop.time() + self.PERIOD
+        self._handle = loop.call_at(self._expected, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 @dataclass
 class _Waiter:
     records: int
@@ -72,6 +104,7 @@ class DeliveryGate:
         self.throttled_by = ""
         self._throttled_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self.lag = LagProbe()
         self.configure(max_concurrency, max_batches_per_minute, max_records_per_day)
 
     def configure(self, max_concurrency: int, max_batches_per_minute: int | None,
@@ -97,6 +130,7 @@ class DeliveryGate:
     async def admit(self, records: int, keep_alive: Callable[[], Awaitable[None]], stopping: asyncio.Event, *,
                     first_attempt: bool = True, interval: float = 3.0) -> Ticket | None:
         """Wait until this attempt may go out; None when the runner stops first."""
+        self.lag.start()
         if not self.waiters and self._blocked_for(records, first_attempt) == 0.0:
             return self._take(records, first_attempt)
         waiter = _Waiter(records, first_attempt, asyncio.get_running_loop().create_future())
@@ -134,11 +168,15 @@ class DeliveryGate:
             waiter = self.waiters.popleft()
             if not waiter.future.done():
                 waiter.future.set_result(None)
+        self.lag.stop()
         if self._timer is not None:
             self._timer.cancel()
 
-    def finish(self, ticket: Ticket, signal: Signal, retry_after: float | None = None) -> None:
-        self.controller.finish(ticket, self.clock(), signal, retry_after)
+    def finish(self, ticket: Ticket, signal: Signal, retry_after: float | None = None,
+               rtt: float | None = None) -> None:
+        if rtt is not None:
+            rtt = max(0.0, rtt - self.lag.lag)
+        self.controller.finish(ticket, self.clock(), signal, retry_after, rtt)
         self._pump()
 
     def _blocked_for(self, records: int, first_attempt: bool) -> float:

@@ -57,6 +57,9 @@ class WorkerSettings:
     metrics_port: int = 0
     metrics_addr: str = "127.0.0.1"
     grace_seconds: float = 10.0
+    # HTTP/1.1 carries one request per connection at a time, so this bounds the batches in flight
+    # to agents over all projects of the process (each project's max_concurrency bounds its own).
+    max_connections: int = 1024
     connect_timeout: float = 2.0
 
 
@@ -88,7 +91,8 @@ class Worker:
                                      # reply subject); validating each of ~3 per record costs ~10 %.
                                      skip_subject_validation=True)
         self.js = self.nc.jetstream()
-        self.agent = AgentClient(allow_private=s.allow_private_targets)
+        self.agent = AgentClient(allow_private=s.allow_private_targets, max_connections=s.max_connections,
+                                 max_keepalive=s.max_connections)
         self.runs = RunHistory(self.nc, s.run_history)
         self.runs.start()
         await self.stats.attach(await stats_bucket(self.js, s.stats_bucket, s.replicas))

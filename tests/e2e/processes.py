@@ -19,7 +19,8 @@ import httpx
 
 from tests.ui.browser_support import ROOT, free_port
 
-# Short sink retries, so an outage of a stand-in costs the tests a fraction of a second per attempt.
+# Short sink retries, so an outage of a stand-in costs the tests a fraction of a second per attempt
+# (outages pause: only a sink's own "dead-letter after" would give up).
 SINK_OPTIONS = ["--initial-backoff-ms", "100", "--max-backoff-ms", "400", "--request-timeout", "5",
                 "--metrics-port", "0"]
 
