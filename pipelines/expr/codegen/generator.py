@@ -343,6 +343,10 @@ class CodeGen:
             # time.Month and time.Weekday are plain ints at run time; their type is static only.
             return f"{'_month_str' if node.node.type == MONTH else '_weekday_str'}({base})"
         args = ", ".join(self.gen(a) for a in node.args)
+        if node.args:
+            # Layouts (Format) and other string arguments are processed a character at a time.
+            self.uses_budget = True
+            return f"_methodb(_bud, {base}, {node.name!r}, [{args}])"
         return f"_method({base}, {node.name!r}, [{args}])"
 
     def gen_Builtin(self, node: A.Builtin) -> str:
