@@ -111,14 +111,14 @@ def b_float(v: Any) -> float:
 MAX_STRING = Limits.max_collection * 10  # the same bound `+` puts on string concatenation
 
 
-def check_text_size(v: Any) -> None:
+def check_text_size(v: Any, limit: int = 0) -> None:
     """Raise before formatting a value whose text would exceed MAX_STRING.
 
     A value can hold the same big string many times (``[a, a, a]``), so its text can be far
     larger than the memory it occupies; walking it costs at most MAX_STRING steps because every
     node counts at least one character.
     """
-    budget = MAX_STRING
+    budget = limit or MAX_STRING
     stack = [v]
     while stack:
         item = stack.pop()
