@@ -4,9 +4,9 @@ Every attempt to send a batch passes ``admit`` and reports its outcome with ``fi
 decisions are the pure ``ConcurrencyController``, ``RateLimiter`` and ``DailyBudget``; this shell
 only queues the waiting batches (first come, first served; retries go to the front) and wakes
 the head of the queue when a request finished or a wait (Retry-After, rate spacing, the next UTC
-day) ran out. Waiting batches keep their messages alive with ``+WPI`` through the callback they
-pass, so nothing is redelivered meanwhile and nothing is dropped: over a limit, records simply
-wait (and the runner stops pulling once it holds enough).
+day) ran out. The runner's heartbeat keeps waiting batches' messages alive (``+WPI``), so nothing is
+redelivered meanwhile and nothing is dropped: over a limit, records simply wait (and the runner
+stops pulling once it holds enough).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipelines.stages.concurrency import ConcurrencyController, ControllerSettings, Signal, Ticket
@@ -127,12 +127,14 @@ class DeliveryGate:
     def strict_order(self) -> bool:
         return self.controller.settings.max_concurrency == 1
 
-    async def admit(self, records: int, keep_alive: Callable[[], Awaitable[None]], stopping: asyncio.Event, *,
-                    first_attempt: bool = True, interval: float = 3.0) -> Ticket | None:
-        """Wait until this attempt may go out; None when the runner stops first."""
+    async def admit(self, records: int, stopping: asyncio.Event, *, first_attempt: bool = True) -> Ticket | None:
+        """Wait until this attempt may go out; None when the runner stops first. The runner's heartbeat
+        keeps the waiting batch's messages alive (+WPI every second) however long that takes."""
         self.lag.start()
         if not self.waiters and self._blocked_for(records, first_attempt) == 0.0:
             return self._take(records, first_attempt)
+        if stopping.is_set():
+            return None
         waiter = _Waiter(records, first_attempt, asyncio.get_running_loop().create_future())
         if first_attempt:
             self.waiters.append(waiter)
@@ -140,19 +142,13 @@ class DeliveryGate:
             self.waiters.appendleft(waiter)  # a retry was admitted once: it must not queue behind newer batches
         self._pump()
         try:
-            while not stopping.is_set():
-                try:
-                    return await asyncio.wait_for(asyncio.shield(waiter.future), interval)
-                except TimeoutError:
-                    await keep_alive()
+            return await waiter.future  # stop() answers every waiter with None
         except asyncio.CancelledError:
             self._abandon(waiter)
             raise
-        self._abandon(waiter)
-        return None
 
     def _abandon(self, waiter: _Waiter) -> None:
-        if waiter.future.done():
+        if waiter.future.done() and not waiter.future.cancelled():
             ticket = waiter.future.result()
             if ticket is not None:  # admitted just as the runner stopped: nothing was sent
                 self.controller.finish(ticket, self.clock(), Signal.ERROR)

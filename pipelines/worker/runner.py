@@ -260,10 +260,6 @@ class PipelineRunner:
         if self.feed and not self.stopping.is_set():
             await self.feed.top_up(self.max_held - self.held, self.request_size)
 
-    async def touch(self, msgs: list[Msg]) -> None:
-        """Messages waiting for a slot or a limit: nothing to do, the heartbeat loop already sends
-        +WPI for every held message (kept so callers need not know how they are kept alive)."""
-
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
         """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""
         try:
