@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from projects.streams import dlq_stream, dlq_subject, output_stream, raw_stream
+from sinks.worker.consumer import parse_consumer_name
 from sinks.worker.stats import read_stats
 
 PIPELINE_COUNTERS = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
@@ -107,12 +108,17 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
                            "stalled_since": value.get("stalledSince") or None,
                            "throttled_seconds": value.get("throttledSeconds") or 0,
                            "rtt_p50_ms": value.get("rttP50Ms"), "rtt_p99_ms": value.get("rttP99Ms")}
-    for name in lag:
-        if name.startswith("sink-"):
-            sinks.setdefault(name.removeprefix("sink-"), {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "",
-                                                          "last_error_at": None, "last_success_at": None})
+    # A sink's consumer is sink-{id} or, after re-enabling, sink-{id}-g{n}: the newest generation counts.
+    sink_lag: dict[str, tuple[int, int | None]] = {}
+    for name, values in lag.items():
+        parsed = parse_consumer_name(name)
+        if parsed is not None and parsed[1] >= sink_lag.get(parsed[0], (-1, None))[0]:
+            sink_lag[parsed[0]] = (parsed[1], values.get("pending"))
+    for sink_id in sink_lag:
+        sinks.setdefault(sink_id, {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "", "last_error_at": None,
+                                   "last_success_at": None})
     for sink_id, values in sinks.items():
-        values["lag"] = lag.get(f"sink-{sink_id}", {}).get("pending")
+        values["lag"] = sink_lag.get(sink_id, (0, None))[1]
 
     subjects = (dlq.subjects or {}) if dlq else {}
     return {
