@@ -79,6 +79,8 @@ class Connection(asyncio.Protocol):
         self.received = 0
         self.keep_alive = False
         self._started = False
+        self._headers_done = False
+        self._delimited = False  # Content-Length or chunked: else the body ends when the connection closes
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -97,6 +99,9 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._headers_done and not self._delimited and exc is None:
+            self._finish(None)  # an answer without a length ends where the connection does (HTTP/1.0 style)
+            return
         if self._done is not None and not self._done.done():
             detail = f": {exc}" if exc else ""
             self._finish(ConnectionLost(f"the connection closed before the answer was complete{detail}",
@@ -105,10 +110,16 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        lowered = name.lower()
+        if lowered == b"content-length" or (lowered == b"transfer-encoding" and b"chunked" in value.lower()):
+            self._delimited = True
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
         self.keep_alive = self._parser.should_keep_alive()
+        self._headers_done = True
+        if self.status in (204, 304) or 100 <= self.status < 200:
+            self._delimited = True  # no body by definition
 
     def on_body(self, data: bytes) -> None:
         self.received += len(data)
@@ -189,22 +200,24 @@ class Pool:
         return answer
 
     async def _acquire(self, origin: Origin, fresh: bool = False) -> Connection:
-        idle = self._idle.get(origin)
-        now = time.monotonic()
-        while idle and not fresh:
-            connection = idle.pop()  # the most recently used: the least likely to have been closed
-            if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
-                return connection
-            self._discard(connection)
-        while self._open >= self.max_connections:
-            if not self._evict_one_idle():
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiters.append(waiter)
-                try:
-                    await waiter
-                finally:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
+        while True:
+            idle = self._idle.get(origin)
+            now = time.monotonic()
+            while idle and not fresh:
+                connection = idle.pop()  # the most recently used: the least likely to have been closed
+                if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
+                    return connection
+                self._discard(connection)
+            if self._open < self.max_connections or self._evict_one_idle():
+                break
+            # Every connection is busy: wait for one to come back (ours to reuse, or room for a new one).
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
         self._open += 1
         try:
             return await self._connect(origin, lambda: Connection(origin))

@@ -30,7 +30,7 @@ _SIZED_OPERANDS = frozenset({"in", "matches", "contains", "startsWith", "endsWit
                              ">", ">="})
 _PY_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # Operators whose generic helper takes the work budget (they can allocate or walk large values).
-_BUDGET_HELPERS = {"+": "_addb", "in": "_inb", "..": "_rangeb"}
+_BUDGET_HELPERS = {"+": "_addb", "in": "_inb", "..": "_rangeb", "matches": "_matchesb"}
 # Up to this many operators read large operands outside loops without a charge: each costs at most
 # one pass over a record value, so only expressions with many of them need the checks.
 _FREE_READS = 8

@@ -97,7 +97,8 @@ def helper_namespace() -> dict[str, Any]:
         "_method": call_method, "_month_str": month_string, "_weekday_str": weekday_string, "_fail": _fail, "_iter_items": iter_items, "_charge": charge, "_not_bool": not_bool,
         "_not_number": not_number, "_eqb": budget.equal, "_addb": budget.add, "_inb": budget.in_,
         "_rangeb": budget.make_range, "_sliceb": budget.slice_, "_rd": budget.charge_read,
-        "_chargew": budget.charge_weighted, "_methodb": _method_charged, "_ExprError": ExprError, "_internal_error": internal_error,
+        "_chargew": budget.charge_weighted, "_methodb": _method_charged,
+        "_matchesb": budget.matches, "_ExprError": ExprError, "_internal_error": internal_error,
     }
     g.update(runtime_names())
     return g

@@ -102,20 +102,23 @@ def b_uniq(bud: list, v: Any) -> list:
     return arrays.b_uniq(v)
 
 
-def _text(bud: list, v: Any) -> None:
-    if type(v) in (list, dict, AnyKeyMap):
-        charge_deep(bud, v)
-        # The text may not exceed what the rest of the budget can pay for (8 characters a unit).
-        fn.check_text_size(v, min(fn.MAX_STRING, max(bud[0], 0) * 8 + 1))
-
-
 def b_string(bud: list, v: Any) -> str:
-    _text(bud, v)
+    if type(v) in (list, dict, AnyKeyMap):
+        # Formatting takes ~20 steps per element; the text may not exceed what the rest of the
+        # budget can pay for (8 characters a unit).
+        charge_deep(bud, v, 20)
+        fn.check_text_size(v, min(fn.MAX_STRING, max(bud[0], 0) * 8 + 1))
     return charge_result(bud, fn.b_string(v))
 
 
 def b_to_json(bud: list, v: Any) -> str:
-    _text(bud, v)
+    # The encoder escapes strings a character at a time in Python (~2 units a character) and
+    # takes ~30 steps per element.
+    if type(v) is str:
+        spend(bud, len(v) * 2)
+    elif type(v) in (list, dict, AnyKeyMap):
+        charge_deep(bud, v, 30)
+        spend(bud, fn.check_text_size(v, min(fn.MAX_STRING, max(bud[0], 0) // 2 + 1)) * 2)
     return charge_result(bud, fn.b_to_json(v))
 
 
