@@ -7,7 +7,7 @@ two transforms and batch size 100, and reports records/s until every message is 
 For comparison it also runs a plain nats-py ``fetch`` + ``await msg.ack()`` loop over
 the same data in the same run.
 
-    .venv/bin/python bench/pipeline.py [--records 200000] [--skip-two]
+    .venv/bin/python bench/pipeline.py [--records 200000] [--skip-two] [--batch-size 100] [--profile DIR]
 
 ``--compare-run-history N`` instead runs one worker N times with the run history off and N
 times with it on (alternating, each on a fresh project and a fresh process) and reports both,
@@ -101,6 +101,10 @@ async def preload(nc, project_id: str, count: int) -> None:
         await asyncio.sleep(0.1)
 
 
+BATCH_SIZE = 100  # --batch-size
+PROFILE_DIR: Path | None = None  # --profile: run each worker under cProfile, one .prof file per worker
+
+
 def document(project_id: str, agent_url: str) -> dict:
     return {"schema": 1, "projectId": project_id, "name": "bench", "version": 1, "apiKeys": [], "sinks": [],
             "pipeline": {"enabled": True, "filter": 'severityNumber >= 9 && body contains "refused"',
@@ -109,7 +113,7 @@ def document(project_id: str, agent_url: str) -> dict:
                               "output_name": "source", "output_type": "string"},
                              {"expression": "attributes.attempt % 100", "output_name": "bucket",
                               "output_type": "int"}],
-                         "agentEndpoint": agent_url, "agentHeaders": {}, "batchSize": 100, "batchMaxWaitMs": 50,
+                         "agentEndpoint": agent_url, "agentHeaders": {}, "batchSize": BATCH_SIZE, "batchMaxWaitMs": 50,
                          "signals": ["logs"], "requestTimeoutMs": 10_000,
                          "retry": {"initialBackoffMs": 500,
                                    "maxBackoffMs": 30_000}}}
@@ -119,8 +123,13 @@ def start_workers(count: int, nats_url: str, store: Path, first_index: int = 0,
                   **extra_env: str) -> list[subprocess.Popen]:
     env = dict(os.environ, NATS_URL=nats_url, ALLOW_PRIVATE_TARGETS="1", DEBUG="0", LOG_LEVEL="INFO",
                SECRET_KEY="bench-secret-key-not-for-production", GLASSFLOW_VAR_DIR=str(store), **extra_env)
-    return [subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runpipeline", "--metrics-port", "0",
-                              "--worker-id", f"bench-{index}"], env=env, cwd=BASE_DIR,
+
+    def command(index: int) -> list[str]:
+        profile = ["-m", "cProfile", "-o", str(PROFILE_DIR / f"worker-{index}.prof")] if PROFILE_DIR else []
+        return [sys.executable, *profile, str(BASE_DIR / "manage.py"), "runpipeline", "--metrics-port", "0",
+                "--worker-id", f"bench-{index}"]
+
+    return [subprocess.Popen(command(index), env=env, cwd=BASE_DIR,
                              stdout=open(store / f"worker-{index}.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
             for index in range(first_index, first_index + count)]
 
@@ -254,7 +263,7 @@ async def main(records: int, two: bool, compare_rounds: int = 0) -> None:
             workers = start_workers(1, server.url, store)
             await wait_ready(nc, kv, ["bench-0"], agent_url)
             rate, cpu = await run_pipeline(nc, kv, projects[0], agent_url, records, workers)
-            print(f"runpipeline x1 (filter + 2 transforms, batch 100):    {rate:10,.0f} records/s"
+            print(f"runpipeline x1 (filter + 2 transforms, batch {BATCH_SIZE:<3}):    {rate:10,.0f} records/s"
                   f"   ({cpu:.0f} us CPU per record = {1e6 / cpu:,.0f} records per CPU-second)")
             if two:
                 workers += start_workers(1, server.url, store, first_index=1)
@@ -277,7 +286,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--skip-two", action="store_true", help="only measure one worker process")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="the pipeline's batchSize (default 100)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="run the workers under cProfile and write DIR/worker-N.prof (read with pstats)")
     parser.add_argument("--compare-run-history", type=int, default=0, metavar="ROUNDS",
                         help="measure one worker with the run history off and on, ROUNDS times each")
     arguments = parser.parse_args()
+    BATCH_SIZE = arguments.batch_size
+    PROFILE_DIR = arguments.profile
     asyncio.run(main(arguments.records, not arguments.skip_two, arguments.compare_run_history))

@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from projects.streams import dlq_stream, dlq_subject, output_stream, raw_stream
+from sinks.worker.consumer import parse_consumer_name
 from sinks.worker.stats import read_stats
 
 PIPELINE_COUNTERS = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
@@ -61,6 +62,25 @@ def pipeline_health(workers: list[dict], now: datetime) -> dict:
             "pipeline_last_error_at": last_error_at}
 
 
+def delivery_figures(workers: list[dict], now: datetime) -> dict:
+    """The agent delivery of every running worker together: concurrency limits and batches in flight
+    add up, the RTT is the worst worker's, throttled time adds up, and what throttles is named."""
+    fresh_after = (now - STALE_AFTER).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    live = [w for w in workers if w.get("state") == "running" and str(w.get("updatedAt") or "") >= fresh_after
+            and "concurrencyLimit" in w]
+
+    def worst(name: str) -> float | None:
+        values = [w[name] for w in live if isinstance(w.get(name), int | float)]
+        return max(values) if values else None
+
+    return {"concurrency_limit": sum(as_int(w.get("concurrencyLimit")) for w in live) if live else None,
+            "in_flight": sum(as_int(w.get("inFlight")) for w in live),
+            "waiting": sum(as_int(w.get("waiting")) for w in live),
+            "rtt_p50_ms": worst("rttP50Ms"), "rtt_p99_ms": worst("rttP99Ms"),
+            "throttled_seconds": round(sum(float(w.get("throttledSeconds") or 0) for w in workers), 3),
+            "throttled_by": next((str(w["throttledBy"]) for w in live if w.get("throttledBy")), "")}
+
+
 async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -> dict:
     raw = await _stream_state(js, raw_stream(project_id))
     outputs = await _stream_state(js, output_stream(project_id))
@@ -85,13 +105,20 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
             sinks[name] = {**{c: as_int(value.get(c)) for c in SINK_COUNTERS},
                            "last_error": value.get("lastError") or "", "last_error_at": value.get("lastErrorAt"),
                            "last_success_at": value.get("lastSuccessAt"),
-                           "stalled_since": value.get("stalledSince") or None}
-    for name in lag:
-        if name.startswith("sink-"):
-            sinks.setdefault(name.removeprefix("sink-"), {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "",
-                                                          "last_error_at": None, "last_success_at": None})
+                           "stalled_since": value.get("stalledSince") or None,
+                           "throttled_seconds": value.get("throttledSeconds") or 0,
+                           "rtt_p50_ms": value.get("rttP50Ms"), "rtt_p99_ms": value.get("rttP99Ms")}
+    # A sink's consumer is sink-{id} or, after re-enabling, sink-{id}-g{n}: the newest generation counts.
+    sink_lag: dict[str, tuple[int, int | None]] = {}
+    for name, values in lag.items():
+        parsed = parse_consumer_name(name)
+        if parsed is not None and parsed[1] >= sink_lag.get(parsed[0], (-1, None))[0]:
+            sink_lag[parsed[0]] = (parsed[1], values.get("pending"))
+    for sink_id in sink_lag:
+        sinks.setdefault(sink_id, {**dict.fromkeys(SINK_COUNTERS, 0), "last_error": "", "last_error_at": None,
+                                   "last_success_at": None})
     for sink_id, values in sinks.items():
-        values["lag"] = lag.get(f"sink-{sink_id}", {}).get("pending")
+        values["lag"] = sink_lag.get(sink_id, (0, None))[1]
 
     subjects = (dlq.subjects or {}) if dlq else {}
     return {
@@ -106,6 +133,7 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
         "records_sent": pipeline["records_sent"],
         "agent_errors": pipeline["agent_errors"],
         **pipeline_health(workers, datetime.now(UTC)),
+        "delivery": delivery_figures(workers, datetime.now(UTC)),
         "outputs": {"messages": outputs.messages if outputs else 0, "bytes": outputs.bytes if outputs else 0},
         "sinks": sinks,
         "dlq_depth": {"total": dlq.messages if dlq else 0,

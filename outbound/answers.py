@@ -81,7 +81,8 @@ def status_text(status: int) -> str:
 def parse_retry_after(value: str | bytes | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds (``"120"``, also ``"1.5"``) or an
     HTTP date. Dates without a usable zone (``-0000``) are UTC, as HTTP dates always are; a date
-    in the past means "now" (0). Capped at an hour; None when absent or not understood."""
+    in the past or a negative number means "now" (0). Capped at an hour; None when absent or not
+    understood. The SDK's ``glassflow_ai.parse_retry_after`` follows the same table (tests/outbound)."""
     if not value:
         return None
     if isinstance(value, bytes):
@@ -92,9 +93,9 @@ def parse_retry_after(value: str | bytes | None, now: float) -> float | None:
     except ValueError:
         seconds = None
     if seconds is not None:
-        if not math.isfinite(seconds) or seconds < 0:
+        if not math.isfinite(seconds):
             return None
-        return min(seconds, MAX_RETRY_AFTER_SECONDS)
+        return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

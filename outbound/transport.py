@@ -3,7 +3,7 @@
 ``Outbound.send(method, url, body, headers, timeout=…, target=…)`` makes one attempt and
 returns an ``Answer``; it never raises for anything the target or the network did.
 
-- **Address policy at connect time.** ``GuardedBackend`` resolves the host when a connection
+- **Address policy at connect time.** ``Outbound._connect`` resolves the host when a connection
   is opened, checks every address with ``projects.outbound.check_address`` and connects to a
   checked address itself, so DNS cannot switch to an internal address between check and use.
 - **One pool keyed by origin.** Connections are pooled per (scheme, host name, port), never per
@@ -11,107 +11,94 @@ returns an ``Answer``; it never raises for anything the target or the network di
   connection to ``a.example`` is never used for ``b.example`` on the same address.
 - **Bounded exchange.** ``timeout`` bounds the whole attempt (DNS, connect, TLS, request and
   the complete answer), not each step, so an answer trickling in cannot outlive it.
-- **Lean.** httpcore is used directly (httpx's request/response models cost as much CPU as the
-  exchange itself); a URL is parsed and checked once, and bodies are not decoded: a 2xx is
-  success whatever it carries, and error excerpts are decoded leniently.
+- **Lean.** ``outbound.http1``: asyncio protocols and the httptools parser, one write per
+  request, idle connections that mark themselves closed instead of being polled (httpx and
+  httpcore cost more CPU per request than everything else the worker does at batch 10); a
+  URL is parsed and checked once; bodies are not decoded: a 2xx is success whatever it
+  carries, and error excerpts are decoded leniently.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ipaddress
 import logging
 import socket
 import ssl
-import sys
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpcore
-
 from outbound.answers import Answer, Verdict, classify_status, excerpt_of, parse_retry_after, status_text
+from outbound.http1 import (
+    Connection,
+    ConnectionLost,
+    Origin,
+    Pool,
+    ProtocolError,
+    RequestError,
+    encode_request,
+)
 from projects.outbound import OutboundTargetError, check_address, check_url
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024  # read (and drop) at most this much of an answer; more closes the connection
 EXCERPT_BYTES = 4096
-
-# httpcore tries `import sniffio` on every request and falls back to asyncio when it is missing;
-# a failed import is not cached. Recording the known absence makes the failure instant.
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """A network backend that only connects to addresses the outbound policy allows."""
-
-    def __init__(self, allow_private: bool):
-        self.allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
-        except ValueError:
-            addresses = await _resolve(host, port, timeout)
-        for address in addresses:
-            check_address(address, allow_private=self.allow_private)  # OutboundTargetError: never connect
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                                     socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc  # the next address of the name (IPv4 after IPv6, another replica)
-        raise last_error or httpcore.ConnectError(f"{host} resolved to no address")
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not outbound targets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-async def _resolve(host: str, port: int, timeout: float | None) -> list[str]:
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
-    except UnicodeError as exc:  # getaddrinfo's IDNA step: empty or over-long labels
-        raise InvalidTarget(f"the host name {host!r} is not valid ({exc})") from None
-    except (OSError, TimeoutError) as exc:
-        detail = getattr(exc, "strerror", None) or str(exc) or "timed out"
-        raise httpcore.ConnectError(f"could not resolve {host}: {detail}") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses:
-        raise httpcore.ConnectError(f"{host} resolved to no address")
-    return addresses
 
 
 class InvalidTarget(ValueError):
     """The URL cannot be sent to as it is; retrying cannot help."""
 
 
-def parse_target(url: str, allow_private: bool) -> httpcore.URL:
-    """Check an outbound URL against the policy and turn it into httpcore's form, once per URL."""
+class ConnectFailed(ConnectionError):
+    """No connection could be opened (DNS, refused, unreachable, TLS handshake or certificate)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    origin: Origin
+    request_target: bytes  # path and query
+    host_header: bytes
+
+
+def parse_target(url: str, allow_private: bool) -> Target:
+    """Check an outbound URL against the policy and split it for the client, once per URL."""
     check_url(url, allow_private=allow_private)  # OutboundTargetError: the policy refuses it as written
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
         ipaddress.ip_address(host)
-        ascii_host = f"[{host}]" if ":" in host else host
+        ascii_host = host
     except ValueError:
         try:
             ascii_host = host.encode("idna").decode("ascii")
         except UnicodeError as exc:  # an empty label (hooks..example.com) or one over 63 characters
             raise InvalidTarget(f"the host name {host!r} is not valid ({exc})") from None
+    scheme = parts.scheme
+    port = parts.port or (443 if scheme == "https" else 80)
+    literal = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+    host_header = literal if parts.port is None else f"{literal}:{parts.port}"
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return httpcore.URL(scheme=parts.scheme.encode("ascii"), host=ascii_host.encode("ascii"),
-                        port=parts.port, target=target.encode("utf-8"))
+    return Target(Origin(scheme, ascii_host, port), target.encode("utf-8"), host_header.encode("ascii"))
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:  # getaddrinfo's IDNA step: empty or over-long labels
+        raise InvalidTarget(f"the host name {host!r} is not valid ({exc})") from None
+    except OSError as exc:
+        raise ConnectFailed(f"could not resolve {host}: {getattr(exc, 'strerror', None) or exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise ConnectFailed(f"{host} resolved to no address")
+    return addresses
 
 
 class Outbound:
@@ -126,13 +113,13 @@ class Outbound:
             import httpx  # its context carries certifi's CA bundle, as before
 
             ssl_context = httpx.create_ssl_context()
-        self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context, max_connections=max_connections, max_keepalive_connections=max_keepalive,
-            keepalive_expiry=keepalive_expiry, network_backend=GuardedBackend(allow_private))
-        self._targets: dict[str, httpcore.URL | ValueError] = {}
+        self.ssl_context = ssl_context
+        self.pool = Pool(self._connect, max_connections=max_connections, max_idle_per_origin=max_keepalive,
+                         keepalive_expiry=keepalive_expiry)
+        self._targets: dict[str, Target | ValueError] = {}
 
     async def close(self) -> None:
-        await self.pool.aclose()
+        await self.pool.close()
 
     async def __aenter__(self) -> Outbound:
         return self
@@ -140,7 +127,26 @@ class Outbound:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def _target(self, url: str) -> httpcore.URL:
+    async def _connect(self, origin: Origin, factory) -> Connection:
+        """Resolve, check every address against the policy, connect to a checked one (TLS for the host name)."""
+        addresses = await _resolve(origin.host, origin.port)
+        for address in addresses:
+            check_address(address, allow_private=self.allow_private)  # OutboundTargetError: never connect
+        loop = asyncio.get_running_loop()
+        tls = self.ssl_context if origin.tls else None
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                _, protocol = await loop.create_connection(factory, address, origin.port, ssl=tls,
+                                                           server_hostname=origin.host if tls else None)
+                return protocol
+            except ssl.SSLError as exc:  # the certificate or the handshake: another address will not differ
+                raise ConnectFailed(str(exc)) from None
+            except OSError as exc:
+                last_error = exc  # the next address of the name (IPv4 after IPv6, another replica)
+        raise ConnectFailed(getattr(last_error, "strerror", None) or str(last_error) or "refused")
+
+    def _target(self, url: str) -> Target:
         found = self._targets.get(url)
         if found is None:
             if len(self._targets) > 4096:
@@ -159,63 +165,44 @@ class Outbound:
         """One attempt. ``target`` names the other side in error sentences ("the webhook")."""
         started = time.monotonic()
         try:
-            request_url = self._target(url)
+            where = self._target(url)
             items = headers.items() if isinstance(headers, dict) else headers
-            encoded = [(name.encode("ascii"), value.encode("ascii")) for name, value in items]
-            if not any(name.lower() == b"user-agent" for name, _ in encoded):
-                encoded.append((b"User-Agent", self.user_agent))
-            steps = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+            request = encode_request(method, where.request_target, where.host_header, items, body, self.user_agent)
             async with asyncio.timeout(timeout):
-                async with self.pool.stream(method.encode("ascii"), request_url, headers=encoded, content=body,
-                                            extensions={"timeout": steps}) as response:
-                    status = response.status
-                    verdict = classify_status(status)
-                    kept = await _read(response, verdict is Verdict.SUCCESS)
+                status, answer_headers, kept = await self.pool.request(where.origin, request, EXCERPT_BYTES)
         except asyncio.CancelledError:
             raise
-        except (TimeoutError, httpcore.TimeoutException):
+        except TimeoutError:
             return _failed(Verdict.RETRYABLE, "timeout", f"{target} did not answer within {timeout:g} s", started)
         except InvalidTarget as exc:
             return _failed(Verdict.PERMANENT, "request", f"{target} cannot be reached: {exc}", started)
         except OutboundTargetError as exc:
             return _failed(Verdict.PERMANENT, "policy", f"{target} is not allowed: {exc}", started)
-        except (UnicodeError, httpcore.LocalProtocolError, httpcore.UnsupportedProtocol) as exc:
+        except (RequestError, UnicodeError) as exc:
             return _failed(Verdict.PERMANENT, "request", f"the request to {target} could not be built: {exc}",
                            started)
-        except httpcore.ConnectError as exc:
-            return _failed(Verdict.RETRYABLE, "connect", f"could not connect to {target}: {exc or 'refused'}",
-                           started)
-        except httpcore.NetworkError as exc:  # reset, closed mid-answer
-            return _failed(Verdict.RETRYABLE, "connect",
-                           f"the connection to {target} failed: {exc or type(exc).__name__}", started)
-        except httpcore.RemoteProtocolError as exc:
+        except ConnectFailed as exc:
+            return _failed(Verdict.RETRYABLE, "connect", f"could not connect to {target}: {exc}", started)
+        except ConnectionLost as exc:
+            return _failed(Verdict.RETRYABLE, "connect", f"the connection to {target} failed: {exc}", started)
+        except ProtocolError as exc:
             return _failed(Verdict.RETRYABLE, "protocol", f"{target} answered with broken HTTP: {exc}", started)
+        except OSError as exc:  # reset or unreachable mid-exchange
+            return _failed(Verdict.RETRYABLE, "connect", f"the connection to {target} failed: {exc}", started)
         except Exception as exc:  # noqa: BLE001 -- whatever it was, the caller gets a verdict, never a hot loop
             logger.exception("outbound request to %s failed unexpectedly", target)
             return _failed(Verdict.RETRYABLE, "unexpected",
                            f"the request to {target} failed unexpectedly: {type(exc).__name__}: {exc}", started)
         rtt = time.monotonic() - started
+        verdict = classify_status(status)
         if verdict is Verdict.SUCCESS:
             return Answer(verdict, status, rtt=rtt)
-        excerpt = excerpt_of(kept, _header(response.headers, b"content-encoding"))
+        excerpt = excerpt_of(kept, _header(answer_headers, b"content-encoding"))
         retry_after = None
         if verdict is Verdict.RETRYABLE:
-            retry_after = parse_retry_after(_header(response.headers, b"retry-after"), time.time())
+            retry_after = parse_retry_after(_header(answer_headers, b"retry-after"), time.time())
         error = status_text(status) + (f": {excerpt}" if excerpt else "")
-        return Answer(verdict, status, error, retry_after, rtt, excerpt, _header(response.headers, b"location"))
-
-
-async def _read(response: httpcore.Response, success: bool) -> bytes:
-    """Read the answer so the connection can be reused; keep only an excerpt of an error's body."""
-    kept = bytearray()
-    total = 0
-    async for chunk in response.aiter_stream():
-        total += len(chunk)
-        if not success and len(kept) < EXCERPT_BYTES:
-            kept += chunk[:EXCERPT_BYTES - len(kept)]
-        if total > MAX_BODY_BYTES:
-            break  # leaving early closes this connection instead of reading a huge answer
-    return bytes(kept)
+        return Answer(verdict, status, error, retry_after, rtt, excerpt, _header(answer_headers, b"location"))
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:

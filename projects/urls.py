@@ -25,6 +25,6 @@ urlpatterns = [
     path(P + "deadletters/action/", deadletters.dead_letter_action, name="deadletters_action"),
     path(P + "deadletters/<int:seq>/", deadletters.dead_letter, name="deadletter"),
     path(P + "runs/", runs.runs, name="runs"),
-    path(P + "runs/<str:request_id>/", runs.run, name="run"),
-    path(P + "runs/<str:request_id>/replay/", runs.replay_run, name="run_replay"),
+    path(P + "runs/<path:request_id>/replay/", runs.replay_run, name="run_replay"),
+    path(P + "runs/<path:request_id>/", runs.run, name="run"),
 ]

@@ -15,6 +15,7 @@ from projects.forms import ProjectForm
 from projects.models import Membership, Role
 from projects.streams import dlq_stream, output_stream, raw_stream
 from projects.ui import stats
+from projects.ui.delivery import delivery_panel
 
 
 def otlp_endpoint(request: HttpRequest, port: int = 4318) -> str:
@@ -59,6 +60,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "cards": stats.cards(history),
         "stalled": stats.stalled(project, history),
         "record_error": stats.record_error(history),
+        "delivery": delivery_panel(history),
         "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
         "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
@@ -82,4 +84,5 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
     return render_page(request, "projects/detail.html", "projects/partials/stats.html",
                        {"project": membership.project, "cards": stats.cards(history),
                         "stalled": stats.stalled(membership.project, history),
-                        "record_error": stats.record_error(history), "has_stats": bool(history)})
+                        "record_error": stats.record_error(history), "delivery": delivery_panel(history),
+                        "has_stats": bool(history)})

@@ -85,7 +85,12 @@ class Runtime:
     def _spawn(self, coroutine, name: str) -> asyncio.Task:
         task = asyncio.create_task(coroutine, name=name)
         task.add_done_callback(_log_failure)
+        task.add_done_callback(lambda done: self._count_failure(name, done))
         return task
+
+    def _count_failure(self, name: str, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.metrics.task_restarts.labels(name).inc()
 
     async def _on_error(self, exc: Exception) -> None:
         now = time.monotonic()

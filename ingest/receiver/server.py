@@ -62,8 +62,6 @@ def prepare_worker_environment(grpc_host: str, grpc_port: int, workers: int, gra
     os.environ[GRPC_LISTEN_ENV] = grpc_address(grpc_host, grpc_port) if grpc_port else ""
     os.environ[WORKERS_ENV] = str(workers)
     os.environ[GRACE_ENV] = str(graceful_seconds)
-    if workers == 1:
-        return None
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
         # Files of a previous run would be summed into this one's counters.
@@ -71,6 +69,8 @@ def prepare_worker_environment(grpc_host: str, grpc_port: int, workers: int, gra
         for name in os.listdir(folder):
             if name.endswith(".db"):
                 os.remove(os.path.join(folder, name))
+        return None
+    if workers == 1:
         return None
     folder = tempfile.mkdtemp(prefix="glassflow-receiver-metrics-")
     os.environ[MULTIPROC_ENV] = folder

@@ -54,4 +54,4 @@ class Limits:
     max_repeat = 1_000_000
     max_regex = 4_096
     max_collection = 1_000_000
-    max_work = 5_000_000
+    max_work = 500_000

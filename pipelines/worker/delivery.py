@@ -8,7 +8,6 @@ not process a record twice de-duplicates on the record (for example traceId/span
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -60,13 +59,15 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
 
     gate = runner.gate
     # max_concurrency 1 keeps strict order: one batch, with its retries, at a time (the lock is FIFO).
-    ordered = await _hold_order(runner, msgs) if gate.strict_order else False
+    # The heartbeat keeps the messages alive while the batch waits.
+    ordered = gate.strict_order
+    if ordered:
+        await runner.order_lock.acquire()
     try:
         while True:
             attempts += 1
             # Every attempt passes the gate: adaptive concurrency, Retry-After pauses, rate and day limits.
-            ticket = await gate.admit(count, lambda: runner.touch(msgs), runner.stopping,
-                                      first_attempt=attempts == 1)
+            ticket = await gate.admit(count, runner.stopping, first_attempt=attempts == 1)
             if ticket is None:
                 attempts -= 1
                 outcome = "released"  # shutting down: let another worker take the batch now
@@ -80,7 +81,9 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 raise
             run.attempt(attempt.status, attempt.error, time.monotonic() - sent)
             signal = signal_for(attempt.ok, attempt.status, attempt.answer.timed_out)
-            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None)
+            # The exchange's own duration: time spent waiting for this task to run is not the agent's.
+            gate.finish(ticket, signal, attempt.retry_after if signal is Signal.BACK_PRESSURE else None,
+                        attempt.answer.rtt or None)
             if attempt.ok:
                 counters.batches_sent += 1
                 counters.records_sent += count
@@ -118,22 +121,6 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
                 count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
                 counters.filter_errors, counters.transform_errors, counters.records_sent)
-
-
-async def _hold_order(runner: PipelineRunner, msgs: list[Msg]) -> bool:
-    """Wait for the order lock keeping the messages alive; one acquire call, so the FIFO place is kept."""
-    acquiring = asyncio.ensure_future(runner.order_lock.acquire())
-    try:
-        while True:
-            done, _ = await asyncio.wait({acquiring}, timeout=3.0)  # well under the 10 s minimum ack_wait
-            if done:
-                return True
-            await runner.touch(msgs)
-    except asyncio.CancelledError:
-        acquiring.cancel()
-        if acquiring.done() and not acquiring.cancelled():
-            runner.order_lock.release()
-        raise
 
 
 async def _dead_letter(runner: PipelineRunner, msgs: list[Msg], reason: str, attempts: int, last_error: str,

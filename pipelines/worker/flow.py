@@ -4,9 +4,9 @@ Every attempt to send a batch passes ``admit`` and reports its outcome with ``fi
 decisions are the pure ``ConcurrencyController``, ``RateLimiter`` and ``DailyBudget``; this shell
 only queues the waiting batches (first come, first served; retries go to the front) and wakes
 the head of the queue when a request finished or a wait (Retry-After, rate spacing, the next UTC
-day) ran out. Waiting batches keep their messages alive with ``+WPI`` through the callback they
-pass, so nothing is redelivered meanwhile and nothing is dropped: over a limit, records simply
-wait (and the runner stops pulling once it holds enough).
+day) ran out. The runner's heartbeat keeps waiting batches' messages alive (``+WPI``), so nothing is
+redelivered meanwhile and nothing is dropped: over a limit, records simply wait (and the runner
+stops pulling once it holds enough).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipelines.stages.concurrency import ConcurrencyController, ControllerSettings, Signal, Ticket
@@ -36,6 +36,38 @@ def signal_for(ok: bool, status: int | None, timed_out: bool) -> Signal:
     if status is not None and 400 <= status < 500:
         return Signal.OK  # a definitive refusal: the agent answered normally, its RTT is valid
     return Signal.ERROR
+
+
+class LagProbe:
+    """How late this process's event loop runs its timers: a busy or starved worker (CPU shared
+    with other processes, thousands of messages to handle) delays every answer it reads by about
+    that much, and such delays are ours, not the agent's. The recent worst lateness is kept."""
+
+    PERIOD = 0.05
+
+    def __init__(self) -> None:
+        self.lag = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._expected = 0.0
+
+    def start(self) -> None:
+        if self._handle is None:
+            loop = asyncio.get_running_loop()
+            self._expected = loop.time() + self.PERIOD
+            self._handle = loop.call_at(self._expected, self._tick)
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        late = max(0.0, loop.time() - self._expected)
+        # Rise at once, decay over about a second: an answer read late carries the lateness it met.
+        self.lag = late if late > self.lag else self.lag * 0.95
+        self._expected = loop.time() + self.PERIOD
+        self._handle = loop.call_at(self._expected, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 @dataclass
@@ -72,6 +104,7 @@ class DeliveryGate:
         self.throttled_by = ""
         self._throttled_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self.lag = LagProbe()
         self.configure(max_concurrency, max_batches_per_minute, max_records_per_day)
 
     def configure(self, max_concurrency: int, max_batches_per_minute: int | None,
@@ -94,11 +127,14 @@ class DeliveryGate:
     def strict_order(self) -> bool:
         return self.controller.settings.max_concurrency == 1
 
-    async def admit(self, records: int, keep_alive: Callable[[], Awaitable[None]], stopping: asyncio.Event, *,
-                    first_attempt: bool = True, interval: float = 3.0) -> Ticket | None:
-        """Wait until this attempt may go out; None when the runner stops first."""
+    async def admit(self, records: int, stopping: asyncio.Event, *, first_attempt: bool = True) -> Ticket | None:
+        """Wait until this attempt may go out; None when the runner stops first. The runner's heartbeat
+        keeps the waiting batch's messages alive (+WPI every second) however long that takes."""
+        self.lag.start()
         if not self.waiters and self._blocked_for(records, first_attempt) == 0.0:
             return self._take(records, first_attempt)
+        if stopping.is_set():
+            return None
         waiter = _Waiter(records, first_attempt, asyncio.get_running_loop().create_future())
         if first_attempt:
             self.waiters.append(waiter)
@@ -106,19 +142,13 @@ class DeliveryGate:
             self.waiters.appendleft(waiter)  # a retry was admitted once: it must not queue behind newer batches
         self._pump()
         try:
-            while not stopping.is_set():
-                try:
-                    return await asyncio.wait_for(asyncio.shield(waiter.future), interval)
-                except TimeoutError:
-                    await keep_alive()
+            return await waiter.future  # stop() answers every waiter with None
         except asyncio.CancelledError:
             self._abandon(waiter)
             raise
-        self._abandon(waiter)
-        return None
 
     def _abandon(self, waiter: _Waiter) -> None:
-        if waiter.future.done():
+        if waiter.future.done() and not waiter.future.cancelled():
             ticket = waiter.future.result()
             if ticket is not None:  # admitted just as the runner stopped: nothing was sent
                 self.controller.finish(ticket, self.clock(), Signal.ERROR)
@@ -134,11 +164,15 @@ class DeliveryGate:
             waiter = self.waiters.popleft()
             if not waiter.future.done():
                 waiter.future.set_result(None)
+        self.lag.stop()
         if self._timer is not None:
             self._timer.cancel()
 
-    def finish(self, ticket: Ticket, signal: Signal, retry_after: float | None = None) -> None:
-        self.controller.finish(ticket, self.clock(), signal, retry_after)
+    def finish(self, ticket: Ticket, signal: Signal, retry_after: float | None = None,
+               rtt: float | None = None) -> None:
+        if rtt is not None:
+            rtt = max(0.0, rtt - self.lag.lag)
+        self.controller.finish(ticket, self.clock(), signal, retry_after, rtt)
         self._pump()
 
     def _blocked_for(self, records: int, first_attempt: bool) -> float:

@@ -260,12 +260,6 @@ class PipelineRunner:
         if self.feed and not self.stopping.is_set():
             await self.feed.top_up(self.max_held - self.held, self.request_size)
 
-    async def touch(self, msgs: list[Msg]) -> None:
-        """Tell JetStream the messages are still being worked on (they wait for a slot or a limit)."""
-        publish = self.nc.publish
-        for msg in msgs:
-            await publish(msg.reply, IN_PROGRESS)
-
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
         """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""
         try:

@@ -57,6 +57,9 @@ class WorkerSettings:
     metrics_port: int = 0
     metrics_addr: str = "127.0.0.1"
     grace_seconds: float = 10.0
+    # HTTP/1.1 carries one request per connection at a time, so this bounds the batches in flight
+    # to agents over all projects of the process (each project's max_concurrency bounds its own).
+    max_connections: int = 1024
     connect_timeout: float = 2.0
 
 
@@ -88,7 +91,8 @@ class Worker:
                                      # reply subject); validating each of ~3 per record costs ~10 %.
                                      skip_subject_validation=True)
         self.js = self.nc.jetstream()
-        self.agent = AgentClient(allow_private=s.allow_private_targets)
+        self.agent = AgentClient(allow_private=s.allow_private_targets, max_connections=s.max_connections,
+                                 max_keepalive=s.max_connections)
         self.runs = RunHistory(self.nc, s.run_history)
         self.runs.start()
         await self.stats.attach(await stats_bucket(self.js, s.stats_bucket, s.replicas))
@@ -187,11 +191,10 @@ class Worker:
 
     async def apply_document(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
-        lock = self.locks.setdefault(project_id, asyncio.Lock())
-        async with lock:
+        # Locks are kept (a few bytes per project ever seen): dropping one while a task waits on
+        # it would let a third task create a second lock, and a second owner.
+        async with self.locks.setdefault(project_id, asyncio.Lock()):
             await self._apply_document(project_id, document)
-        if document is None and not lock.locked():
-            self.locks.pop(project_id, None)
 
     async def _apply_document(self, project_id: str, document: dict | None) -> None:
         pending = self.retry.get(project_id)

@@ -72,6 +72,7 @@ def _flatten(stats: dict) -> dict:
         "last_error": last_error,
         "last_error_at": last_error_at,
         "pipeline_stalled_since": stats.get("pipeline_stalled_since"),
+        "delivery": stats.get("delivery"),
         "pipeline_last_error": stats.get("pipeline_last_error") or "",
         "sink_stalls": {sink_id: [values["stalled_since"], values.get("last_error") or ""]
                         for sink_id, values in sinks.items() if values.get("stalled_since")},

@@ -8,6 +8,7 @@ from runs.api import views
 
 urlpatterns = [
     path("", views.RunListView.as_view(), name="api-runs"),
-    path("<str:request_id>/", views.RunDetailView.as_view(), name="api-run"),
-    path("<str:request_id>/replay/", views.RunReplayView.as_view(), name="api-run-replay"),
+    # path: agents may use request ids with "/" in them; replay is matched first for that reason.
+    path("<path:request_id>/replay/", views.RunReplayView.as_view(), name="api-run-replay"),
+    path("<path:request_id>/", views.RunDetailView.as_view(), name="api-run"),
 ]

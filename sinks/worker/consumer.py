@@ -255,10 +255,13 @@ class SinkConsumer:
             result.requeued += 1
             return
         started = time.monotonic()
-        outcome = await deliver_with_retries(
-            kind, config, message, self.context, self.retry_policy(), self.stop,
-            label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
-                self.project_id, self.sink_id, error, transient=not permanent))
+        try:
+            outcome = await deliver_with_retries(
+                kind, config, message, self.context, self.retry_policy(), self.stop,
+                label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
+                    self.project_id, self.sink_id, error, transient=not permanent))
+        finally:
+            self.pacer.done(kind, config)
         if outcome.delivered:
             await msg.ack()
             rtt = time.monotonic() - started if outcome.attempts == 1 else None

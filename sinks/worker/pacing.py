@@ -3,8 +3,9 @@
 One ``RateLimiter`` per target URL in this process, so two sinks posting to the same Slack
 webhook share its budget. The wait happens before a message's delivery while the consumer
 keeps its messages in progress: messages wait in the stream, nothing is dropped, and the
-target never sees the burst that would answer 429. Retries are spaced by the retry policy
-(at least a second for sinks) and a 429's Retry-After; they are not paced again.
+target never sees the burst that would answer 429. The spacing counts from the end of the
+previous delivery (its retries included), not from its start: the target sees the gap between
+arrivals, and a slow first answer (a new connection) must not squeeze the next message in early.
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ class Pacer:
                 await asyncio.wait_for(stop.wait(), wait)
             except TimeoutError:
                 pass
-        now = time.monotonic()
-        limiter.take(now)
-        return now - started
+        return time.monotonic() - started
+
+    def done(self, kind: type[SinkKind], config: dict) -> None:
+        """The delivery (with its retries) ended: the next message waits a full spacing from now."""
+        limiter = self.limiter_for(kind, config)
+        if limiter is not None:
+            limiter.take(time.monotonic())
 
 
 class RoundTrips:

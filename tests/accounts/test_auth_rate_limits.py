@@ -42,6 +42,13 @@ def test_browser_login_form_is_limited_whatever_x_forwarded_for_says():
     assert statuses.count(429) >= ATTEMPTS - 20, statuses
 
 
+def test_browser_signup_form_is_limited_whatever_x_forwarded_for_says():
+    client = Client()
+    statuses = [client.post("/accounts/signup/", {"email": f"u{i}@example.com", "password": "x"},
+                            **rotating(i)).status_code for i in range(ATTEMPTS)]
+    assert statuses.count(429) >= ATTEMPTS - 20, statuses
+
+
 def test_admin_login_is_limited():
     client = Client()
     statuses = [client.post("/admin/login/", {"username": "me@example.com", "password": "wrong"},

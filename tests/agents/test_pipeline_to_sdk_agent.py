@@ -61,7 +61,7 @@ async def test_a_slow_agent_answers_in_time_and_the_retry_gets_the_single_output
 
     async def slow_model(batch):
         calls.append(batch.request_id)
-        await asyncio.sleep(1.5)  # longer than the pipeline waits for one attempt
+        await asyncio.sleep(1.2)  # longer than the pipeline waits for one attempt (1 s)
         return {"summary": f"{len(batch.records)} records"}
 
     url = await served(AgentApp(slow_model, api_key="gfk_t", endpoint=receiver.url("")))

@@ -88,9 +88,12 @@ def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
     assert body["batches_sent"] == 2 and body["records_sent"] == 2 and body["agent_errors"] == 1
     assert body["outputs"]["messages"] == 2
     assert body["dlq_depth"] == {"total": 3, "pipeline": 1, "sink": 2}
-    assert body["sinks"][hook["id"]] | {"last_success_at": None} == {
+    hook_figures = body["sinks"][hook["id"]]
+    assert hook_figures["rtt_p50_ms"] > 0 and hook_figures["rtt_p99_ms"] >= hook_figures["rtt_p50_ms"]
+    assert hook_figures | {"last_success_at": None, "rtt_p50_ms": None, "rtt_p99_ms": None} == {
         "name": "hook", "deliveries": 2, "failures": 0, "dlq": 0, "last_error": "", "last_error_at": None,
-        "last_success_at": None, "stalled_since": None, "lag": 0}
+        "last_success_at": None, "stalled_since": None, "lag": 0, "throttled_seconds": 0, "rtt_p50_ms": None,
+        "rtt_p99_ms": None}
     failing = body["sinks"][chat["id"]]
     assert failing["failures"] == 2 and failing["deliveries"] == 0 and "invalid_payload" in failing["last_error"]
     assert body["consumer_lag"] == {f"sink-{hook['id']}": 0, f"sink-{chat['id']}": 0}

@@ -3,7 +3,7 @@ every output reaches the webhook at least once; only the delivery in flight can 
 
 The webhook holds (does not answer) the first delivery, so the kill lands while it is known to
 be in flight. The restarted worker gets the dead one's messages after the consumer's ack_wait
-(30 s for the sink worker), which makes this the slowest end-to-end test.
+(5 s for the sink worker).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.expr import ExprCompileError, compile
-from pipelines.expr.builtin import BUILTINS, NAMES, PREDICATE_SHAPES, PURE, SIZED
+from pipelines.expr.builtin import BUILTINS, CHARGING, NAMES, PREDICATE_SHAPES, PURE, SIZED
 from pipelines.expr.codegen.helpers import helper_namespace
 from pipelines.expr.syntax import nodes as A
 from pipelines.expr.syntax.parser import parse
@@ -19,6 +19,9 @@ def test_every_table_entry_parses_as_a_builtin_and_is_reachable_at_run_time(name
     namespace = helper_namespace()
     if entry.predicate:
         assert entry.impl is None or namespace[f"_p_{name}"] is entry.impl
+    elif name in CHARGING:
+        # Wrapped so that it charges the evaluation's work budget (runtime/charged.py).
+        assert callable(namespace[f"_b_{name}"]) and namespace[f"_b_{name}"] is not entry.impl
     else:
         assert namespace[f"_b_{name}"] is entry.impl
 
@@ -38,6 +41,7 @@ def test_checker_uses_the_table_validators():
         compile('max("a")')
 
 
-def test_sized_results_are_charged_inside_loops():
-    assert "split" in SIZED
-    assert "_charge(_bud, _b_split(" in compile('map([1], split("a,b", ","))').python_source
+def test_sized_results_are_charged_inside_and_outside_loops():
+    assert "split" in SIZED and "split" in CHARGING
+    assert "_b_split(_bud, " in compile('map([1], split("a,b", ","))').python_source
+    assert "_b_split(_bud, " in compile('split(s, ",")').python_source

@@ -84,3 +84,20 @@ def test_duration_errors_are_go_s(text, message):
     with pytest.raises(ExprRuntimeError) as info:
         parse_duration(text)
     assert info.value.message == message
+
+
+def test_a_record_supplied_pattern_that_is_slow_to_compile_is_refused_fast():
+    # RE2 takes ~1.4 s to compile this 3,600-character pattern (it expands counted repetitions).
+    program = compile("attributes.msg matches attributes.pattern")
+    seconds, outcome = cpu_seconds(program, {"attributes": {"msg": "x", "pattern": "[a-z]{1,100}" * 300}})
+    assert isinstance(outcome, ExprRuntimeError) and outcome.message.startswith("work budget exceeded")
+    assert seconds < CPU_LIMIT
+    assert program.run({"attributes": {"msg": "disk error", "pattern": "(?i)ERROR|warn"}}) is True
+
+
+def test_a_record_supplied_time_layout_is_charged():
+    program = compile("date('2024-01-01').Format(attributes.layout)")
+    seconds, outcome = cpu_seconds(program, {"attributes": {"layout": "2006-01-02 " * 20000}})
+    assert isinstance(outcome, ExprRuntimeError) and outcome.message.startswith("work budget exceeded")
+    assert seconds < CPU_LIMIT
+    assert program.run({"attributes": {"layout": "2006-01-02"}}) == "2024-01-01"

@@ -112,3 +112,18 @@ def _reachable(url: str) -> bool:
         return True
     except httpx.HTTPError:
         return False
+
+
+def test_metric_files_of_a_previous_run_are_cleared_so_they_are_not_summed_in(tmp_path, monkeypatch):
+    from ingest.receiver.config import GRACE_ENV, GRPC_LISTEN_ENV, WORKERS_ENV
+    from ingest.receiver.server import prepare_worker_environment
+
+    for name in (GRPC_LISTEN_ENV, WORKERS_ENV, GRACE_ENV):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "counter_4242.db").write_bytes(b"stale")
+    (tmp_path / "notes.txt").write_text("kept")
+    for workers in (1, 3):
+        assert prepare_worker_environment("127.0.0.1", 4317, workers, 20) is None  # the operator's folder
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+        (tmp_path / "counter_4242.db").write_bytes(b"stale")

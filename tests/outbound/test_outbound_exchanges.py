@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -35,6 +36,23 @@ async def test_a_2xx_whose_body_cannot_be_decoded_is_success(client):
             await agent.close()
         await WebhookKind.deliver({"url": f"http://127.0.0.1:{port}/", "method": "POST"}, {},
                                   DeliveryContext(client, 3))  # returns: delivered
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(("answer", "status", "verdict", "excerpt"), [
+    (b"HTTP/1.0 200 OK\r\n\r\nbody until close", 200, Verdict.SUCCESS, ""),
+    (b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\nbusy, come back", 503, Verdict.RETRYABLE,
+     "busy, come back"),
+    (b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", 204, Verdict.SUCCESS, ""),
+    (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+     b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow", 429, Verdict.RETRYABLE, "slow"),
+])
+async def test_an_answer_without_a_length_ends_where_the_connection_does(client, answer, status, verdict, excerpt):
+    server, port = await raw_server(answer)
+    try:
+        result = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=3)
+        assert (result.status, result.verdict, result.excerpt) == (status, verdict, excerpt)
     finally:
         server.close()
 
@@ -118,4 +136,17 @@ async def test_keep_alive_connections_are_reused_across_requests(client):
         assert server.connections == 1 and len(server.requests) == 5
         assert server.requests[0][0] == f"localhost:{server.port}"
     finally:
+        server.close()
+
+
+async def test_a_full_pool_waits_for_a_connection_and_reuses_it():
+    server = KeepAliveServer()
+    small = Outbound(allow_private=True, max_connections=2)
+    try:
+        answers = await asyncio.gather(*(small.send("POST", f"http://127.0.0.1:{server.port}/", b"{}", {}, timeout=5)
+                                         for _ in range(20)))
+        assert all(answer.ok for answer in answers) and len(server.requests) == 20
+        assert server.connections <= 2
+    finally:
+        await small.close()
         server.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from glassflow_ai import parse_retry_after as sdk_parse_retry_after
 
 from outbound import RetryPolicy, Verdict, classify_status, parse_retry_after
 from outbound.answers import MAX_RETRY_AFTER_SECONDS, excerpt_of
@@ -23,19 +24,24 @@ def test_every_status_has_one_verdict(status, verdict):
     assert classify_status(status) is verdict
 
 
+@pytest.mark.parametrize("parse", [parse_retry_after, sdk_parse_retry_after], ids=["runtime", "sdk"])
 @pytest.mark.parametrize(("header", "expected"), [
     (None, None), ("", None), ("   ", None),
-    ("7", 7.0), (" 7 ", 7.0), ("0", 0.0), ("1.5", 1.5), (b"2", 2.0),
+    ("7", 7.0), (" 7 ", 7.0), ("0", 0.0), ("1.5", 1.5), ("-3", 0.0),
     ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),
     ("Thu, 01 Jan 1970 00:01:40 -0000", 60.0),  # -0000 is "zone unknown": HTTP dates are UTC
     ("Thu, 01 Jan 1970 00:01:40 +0000", 60.0),
     ("Thu, 01 Jan 1970 01:01:40 +0100", 60.0),
     ("Thu, 01 Jan 1970 00:00:10 GMT", 0.0),  # in the past: now
-    ("soon", None), ("-3", None), ("nan", None), ("inf", None), ("1e400", None), ("Thu, 99 Foo", None),
+    ("soon", None), ("nan", None), ("inf", None), ("1e400", None), ("Thu, 99 Foo", None),
     ("99999999", MAX_RETRY_AFTER_SECONDS), ("Fri, 01 Jan 9999 00:00:00 GMT", MAX_RETRY_AFTER_SECONDS),
 ])
-def test_retry_after_is_read_as_seconds_or_an_http_date(header, expected):
-    assert parse_retry_after(header, NOW) == expected
+def test_retry_after_is_read_as_seconds_or_an_http_date_by_the_runtime_and_the_sdk_alike(parse, header, expected):
+    assert parse(header, now=NOW) == expected
+
+
+def test_retry_after_may_come_as_raw_header_bytes():
+    assert parse_retry_after(b"2", NOW) == 2.0
 
 
 POLICY = RetryPolicy(initial_backoff=0.1, max_backoff=1.0, max_retry_after=5.0)

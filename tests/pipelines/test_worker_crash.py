@@ -24,9 +24,12 @@ agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 RECORDS = 10_000
-# What one process can hold unacked for one project (runner.max_held for batch size 100) plus
-# what its two outstanding pull requests may still bring: the most a kill can duplicate.
-IN_FLIGHT_BOUND = 800 + 2 * 200
+MAX_CONCURRENCY = 4
+# What one process can hold unacked for one project (runner.max_held: batch size 100 times twice
+# the concurrency limit plus two, the limit at most maxConcurrency) plus what its two outstanding
+# pull requests may still bring: the most a kill can duplicate. maxConcurrency is pinned because
+# the adaptive limit, and with it what is held, grows as fast as the agent answers.
+IN_FLIGHT_BOUND = 100 * (2 * MAX_CONCURRENCY + 2) + 2 * 200
 
 
 def start_worker(nats_url: str, worker_id: str, tmp_path: Path, bucket: str) -> subprocess.Popen:
@@ -44,7 +47,8 @@ async def test_a_killed_worker_loses_no_record_and_duplicates_at_most_what_was_i
     agent.script = lambda index, request: (200, {}, 0.05)
     bucket = f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"  # this test's projects only
     kv = await config_bucket(nc.jetstream(), bucket, 1)
-    await put_config_document(kv, config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50))
+    await put_config_document(kv, config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50,
+                                                      maxConcurrency=MAX_CONCURRENCY))
     await publish_records(nc, project, [log_record(n) for n in range(RECORDS)])
 
     first = start_worker(nats_server.url, "crash-a", tmp_path, bucket)

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 
 from glassflow_site.internal_asgi import application as internal_app
 from pipelines.models import Pipeline
@@ -57,6 +58,9 @@ async def test_the_internal_listener_serves_it_with_the_token_and_nothing_else()
         assert response.json()["pipeline"]["agentHeaders"] == {"Authorization": "Bearer tenant-secret"}
         assert (await client.get("/api/v1/projects/", headers=auth())).status_code == 404
         assert (await client.get("/admin/login/")).status_code == 404
+    # The database connection lives in asgiref's worker thread; close it there, or PostgreSQL
+    # refuses to drop the test database at the end of the session.
+    await sync_to_async(connections.close_all)()
 
 
 def test_runinternal_refuses_a_non_loopback_address():

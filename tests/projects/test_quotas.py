@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient, Client
 
 from glassflow_site import live
@@ -62,6 +63,9 @@ async def test_a_user_holds_at_most_the_configured_live_tails(settings):
 
     assert [event async for event in live.limited(finite(), first)] == ["one"]
     assert await live.take_slot(team.viewer.pk) == first  # the ended stream gave its slot back
+    # The database connection lives in asgiref's worker thread; close it there, or PostgreSQL
+    # refuses to drop the test database at the end of the session.
+    await sync_to_async(connections.close_all)()
 
 
 def test_each_stream_takes_its_size_from_settings_and_the_project_total_adds_them_up():

@@ -93,3 +93,10 @@ def test_admins_replay_a_run_into_the_raw_stream_and_viewers_cannot(js, new_team
                 for seq in range(info.state.first_seq, info.state.last_seq + 1)] if info.state.messages else []
 
     assert js.run(raw) == records
+
+
+def test_a_request_id_with_a_slash_is_reachable(js, new_team):
+    team = new_team()
+    record_runs(js, team.project.pk, [("agent/7", [{"body": "a"}], [200], "delivered", None)])
+    assert client_for(team.viewer).get(url(team, "agent/7/")).json()["requestId"] == "agent/7"
+    assert client_for(team.admin).post(url(team, "agent/7/replay/")).json() == {"replayed": 1}

@@ -130,3 +130,30 @@ def test_enabling_a_disabled_sink_starts_a_new_consumer_generation_in_the_docume
     assert Sink.objects.get(pk=sink["id"]).consumer_generation == 2
     [entry] = build_config_document(team.project)["sinks"]
     assert entry["generation"] == 2
+
+
+async def test_project_stats_report_the_lag_of_a_re_enabled_sinks_consumer_under_its_sink(nats_server, stub):
+
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await natsops.ensure_streams(js, project_id, SMALL)
+    try:
+        worker = SinkWorker(nc, options())
+        await worker.open()
+        await worker.apply(project_id, document(project_id, sink_id, stub.url(), 3, enabled=True, generation=1))
+        await worker.remove(sink_id, delete=False)  # keep the consumer, stop delivering
+        for n in range(2):
+            await publish(js, project_id, f"waiting-{n}")
+        stats = await wait_for_async(lambda: _with_lag(js, project_id, sink_id, 2), timeout=10)
+        assert set(stats["sinks"]) == {sink_id}
+    finally:
+        await natsops.delete_streams(js, project_id, SMALL)
+        await nc.close()
+
+
+async def _with_lag(js, project_id: str, sink_id: str, expected: int) -> dict | None:
+    from deadletters.stats import project_stats
+
+    stats = await project_stats(js, project_id, "gf-ai-stats")
+    return stats if (stats["sinks"].get(sink_id) or {}).get("lag") == expected else None

@@ -125,7 +125,7 @@ class Workers:
     def start(self) -> Workers:
         env = {**os.environ, "NATS_URL": self.nats_url, "ALLOW_PRIVATE_TARGETS": "1", "PYTHONUNBUFFERED": "1"}
         commands = [["runreceiver", "--port", str(self.receiver_port), "--grpc-port", "0"], ["runpipeline", "--metrics-port", "0"],
-                    ["runsink", "--metrics-port", "0", "--initial-backoff-ms", "100", "--max-attempts", "2"]]
+                    ["runsink", "--metrics-port", "0", "--initial-backoff-ms", "100"]]
         for command in commands:
             log = open(self.log_dir / f"{command[0]}.log", "wb")  # noqa: SIM115  closed with the process
             self.processes.append(subprocess.Popen([sys.executable, "manage.py", *command], cwd=ROOT, env=env,

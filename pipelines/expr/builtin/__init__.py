@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..runtime.budget import metered
+from ..runtime.charged import METERED, NATIVE
 from .table import TABLE, Builtin
 from .validators import ArgumentError
 
@@ -15,6 +17,8 @@ PREDICATE_SHAPES: dict[str, str] = {b.name: b.predicate for b in TABLE if b.pred
 PURE: dict[str, Callable[..., Any]] = {b.name: b.impl for b in TABLE if b.pure and b.impl is not None}
 # Code generator: results charged to the work budget inside loops.
 SIZED = frozenset(b.name for b in TABLE if b.sized)
+# Code generator: builtins called with the evaluation's work budget as their first argument.
+CHARGING = frozenset(NATIVE) | frozenset(METERED)
 
 
 def check_builtin(name: str, types: list[str]) -> str:
@@ -27,10 +31,19 @@ def runtime_names() -> dict[str, Callable[..., Any]]:
     predicate builtins that run as helpers rather than inline loops."""
     names = {}
     for b in TABLE:
-        if b.impl is not None:
-            names[("_p_" if b.predicate else "_b_") + b.name] = b.impl
+        if b.impl is None:
+            continue
+        if b.predicate:
+            names["_p_" + b.name] = b.impl
+        elif b.name in NATIVE:
+            names["_b_" + b.name] = NATIVE[b.name]
+        elif b.name in METERED:
+            per_char, deep, per_item = METERED[b.name]
+            names["_b_" + b.name] = metered(b.impl, per_char=per_char, deep=deep, per_item=per_item)
+        else:
+            names["_b_" + b.name] = b.impl
     return names
 
 
-__all__ = ["ArgumentError", "BUILTINS", "Builtin", "NAMES", "PREDICATE_SHAPES", "PURE", "SIZED", "check_builtin",
+__all__ = ["CHARGING", "ArgumentError", "BUILTINS", "Builtin", "NAMES", "PREDICATE_SHAPES", "PURE", "SIZED", "check_builtin",
            "runtime_names"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..builtin import CHARGING
 from ..builtin import PREDICATE_SHAPES as PREDICATES
-from ..builtin import SIZED as _SIZED_RESULTS
 from ..checking.typesys import INT, MONTH, WEEKDAY, Function
 from ..errors import ExprCompileError, ExprRuntimeError, Limits
 from ..runtime.regex import compile_regex, literal_alternation
@@ -29,6 +29,46 @@ _BINARY_HELPERS = {
 _SIZED_OPERANDS = frozenset({"in", "matches", "contains", "startsWith", "endsWith", "==", "!=", "+", "<", "<=",
                              ">", ">="})
 _PY_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# Operators whose generic helper takes the work budget (they can allocate or walk large values).
+_BUDGET_HELPERS = {"+": "_addb", "in": "_inb", "..": "_rangeb", "matches": "_matchesb"}
+# Up to this many operators read large operands outside loops without a charge: each costs at most
+# one pass over a record value, so only expressions with many of them need the checks.
+_FREE_READS = 8
+
+
+def _children(node: A.Node) -> list[A.Node]:
+    out = [getattr(node, a, None) for a in ("node", "left", "right", "cond", "then", "other", "value", "body",
+                                      "start", "end", "prop")]
+    out = [c for c in out if isinstance(c, A.Node)]
+    out.extend(a for a in getattr(node, "args", ()) or () if isinstance(a, A.Node))
+    out.extend(getattr(node, "items", ()) or ())
+    for k, v in getattr(node, "pairs", ()) or ():
+        out.extend((k, v))
+    return out
+
+
+def weight(node: A.Node) -> int:
+    """Work units of one evaluation of a predicate body: its node count (each node is roughly one
+    Python step). A loop charges this per element, so a long body over a long array is bounded."""
+    total, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        # A function call (with its argument checks and budget wrapper) costs several steps.
+        # Array and map literals allocate a container per element (and feed the cyclic GC).
+        total += 8 if isinstance(n, (A.Builtin, A.Call, A.MethodCall)) else 6 if isinstance(n, (A.Array, A.Map)) else 1
+        stack.extend(_children(n))
+    return total
+
+
+def sized_reads(node: A.Node) -> int:
+    """How many operators read possibly large operands (contains, matches, in, ==, + ...)."""
+    count, stack = 0, [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Binary) and n.op in _SIZED_OPERANDS:
+            count += 1
+        stack.extend(_children(n))
+    return count
 
 
 def _surely_bool(node: A.Node) -> bool:
@@ -57,6 +97,7 @@ class CodeGen:
         self.defs: list[str] = []
         self.acc: list[bool] = [False]
         self.uses_budget = False
+        self.charge_reads = False
         self.loop_depth = 0
         self.marks: list[int] = []
 
@@ -157,7 +198,8 @@ class CodeGen:
             plain = rtype is str or (rtype in (int, float) and rconst not in (0, 1) and rconst == rconst)
             if plain:
                 return f"({lc} {op} {rconst!r})"
-            code = f"_eq({lc}, {self.gen(right)})"
+            self.uses_budget = True
+            code = f"_eqb(_bud, {lc}, {self.charged(right, self.gen(right))})"
             return code if op == "==" else f"(not {code})"
         if op in _PY_CMP and rtype in (int, float) and rconst == rconst:
             t = self.temp()
@@ -212,20 +254,21 @@ class CodeGen:
         rc = self.gen(right)
         if op in _SIZED_OPERANDS:
             rc = self.charged(right, rc)
-        code = f"{_BINARY_HELPERS[op]}({lc}, {rc})"
-        if op == "..":
+        if op in _BUDGET_HELPERS:
             self.uses_budget = True
-            return f"_charge(_bud, {code})"
-        return code
+            return f"{_BUDGET_HELPERS[op]}(_bud, {lc}, {rc})"
+        return f"{_BINARY_HELPERS[op]}({lc}, {rc})"
 
     def charged(self, node: A.Node, code: str) -> str:
-        """Inside a loop, a value that is re-read on every iteration costs its size per use.
+        """Inside a loop, a value that is re-read on every iteration costs its size per use; so
+        does every read in an expression with many large-operand operators.
 
         Values derived from `#` are parts of the collection being iterated, already paid for.
         """
-        if not self.loop_depth or isinstance(node, (A.Const, A.Nil, A.Pointer)):
+        if not (self.loop_depth or self.charge_reads) or isinstance(node, (A.Const, A.Nil, A.Pointer)):
             return code
-        return f"_charge(_bud, {code})"
+        self.uses_budget = True
+        return f"_rd(_bud, {code})"
 
     def gen_Member(self, node: A.Member) -> str:
         base = self.gen(node.node)
@@ -255,7 +298,8 @@ class CodeGen:
     def gen_Slice(self, node: A.Slice) -> str:
         start = "None" if node.start is None else self.gen(node.start)
         end = "None" if node.end is None else self.gen(node.end)
-        return f"_slice({self.gen(node.node)}, {start}, {end})"
+        self.uses_budget = True
+        return f"_sliceb(_bud, {self.gen(node.node)}, {start}, {end})"
 
     def gen_Conditional(self, node: A.Conditional) -> str:
         return f"({self.gen(node.then)} if {self.truth(node.cond)} else {self.gen(node.other)})"
@@ -299,6 +343,10 @@ class CodeGen:
             # time.Month and time.Weekday are plain ints at run time; their type is static only.
             return f"{'_month_str' if node.node.type == MONTH else '_weekday_str'}({base})"
         args = ", ".join(self.gen(a) for a in node.args)
+        if node.args:
+            # Layouts (Format) and other string arguments are processed a character at a time.
+            self.uses_budget = True
+            return f"_methodb(_bud, {base}, {node.name!r}, [{args}])"
         return f"_method({base}, {node.name!r}, [{args}])"
 
     def gen_Builtin(self, node: A.Builtin) -> str:
@@ -313,7 +361,9 @@ class CodeGen:
             self.uses_budget = True
             if name in INLINE_PREDICATES and len(args) == 2 and isinstance(args[1], A.Predicate):
                 return self.inline_loop(name, args)
-            parts = [f"_charge(_bud, {self.gen(args[0])})"]
+            # These helpers call the body through a lambda: a few more steps per element.
+            body_weight = 4 + max((weight(a.node) for a in args[1:] if isinstance(a, A.Predicate)), default=0)
+            parts = [f"_chargew(_bud, {self.gen(args[0])}, {body_weight})"]
             for arg in args[1:]:
                 if isinstance(arg, A.Predicate):
                     is_reduce = name == "reduce"
@@ -328,14 +378,15 @@ class CodeGen:
                     parts.append(f"(lambda {params}: {body})")
                 else:
                     parts.append(self.gen(arg))
-            if name == "reduce":
+            if name in ("reduce", "sortBy"):
                 parts.insert(0, "_bud")
             return f"_p_{name}({', '.join(parts)})"
-        call = f"_b_{name}({', '.join(self.charged(a, self.gen(a)) for a in args)})"
-        if self.loop_depth and name in _SIZED_RESULTS:
-            # Inside a loop, sizeable results count against the work budget.
-            return f"_charge(_bud, {call})"
-        return call
+        code_args = [self.charged(a, self.gen(a)) for a in args]
+        if name in CHARGING:
+            # The builtin charges what it reads and builds to the budget itself (before allocating).
+            self.uses_budget = True
+            code_args.insert(0, "_bud")
+        return f"_b_{name}({', '.join(code_args)})"
 
     def inline_loop(self, name: str, args: list[A.Node]) -> str:
         self.uses_budget = True
@@ -347,7 +398,7 @@ class CodeGen:
         finally:
             self.loop_depth -= 1
         func = f"_f{len(self.defs)}"
-        self.defs.append(loop_source(name, func, params, body, _surely_bool(args[1].node)))
+        self.defs.append(loop_source(name, func, params, body, _surely_bool(args[1].node), weight(args[1].node)))
         return f"{func}({', '.join(params)}, {arr})"
 
     def gen_Predicate(self, node: A.Predicate) -> str:
@@ -360,6 +411,7 @@ _HELPERS = helper_namespace()
 def generate(node: A.Node, source: str, functions: dict[str, Function]) -> tuple[str, Callable[[dict], Any]]:
     """Return the generated Python source and the compiled function of one argument (the env)."""
     gen = CodeGen(source, functions)
+    gen.charge_reads = sized_reads(node) > _FREE_READS
     body = gen.gen(node)
     budget = f"    _bud = [{Limits.max_work}]\n" if gen.uses_budget else ""
     # The try/except is free in CPython 3.11 until something raises; it turns any stray Python

@@ -11,7 +11,7 @@ from typing import Any
 from ..builtin import runtime_names
 from ..checking.typesys import Function
 from ..errors import ExprError, ExprRuntimeError
-from ..runtime import access
+from ..runtime import access, budget
 from ..runtime import operators as R
 from ..runtime.iteration import charge, iter_items, not_bool, not_number
 from ..runtime.regex import matches, matches_compiled
@@ -77,6 +77,12 @@ def internal_error(exc: BaseException) -> ExprRuntimeError:
     return ExprRuntimeError(f"internal error ({type(exc).__name__})")
 
 
+def _method_charged(bud: list, obj: Any, name: str, args: list) -> Any:
+    # Time methods walk string arguments (a Format layout) in Python, a step per character.
+    budget.spend(bud, sum(len(a) for a in args if type(a) is str) * 16)
+    return call_method(obj, name, args)
+
+
 def helper_namespace() -> dict[str, Any]:
     g: dict[str, Any] = {
         "__builtins__": {"type": type, "int": int, "float": float, "str": str, "dict": dict, "list": list,
@@ -89,7 +95,10 @@ def helper_namespace() -> dict[str, Any]:
         "_neg": R.neg, "_pos": R.pos, "_not": R.not_, "_truth": R.truth, "_fetch": access.fetch, "_fetch_opt": access.fetch_opt,
         "_slice": access.slice_, "_eq_int": _eq_int, "_in_range": _in_range, "_make_map": _make_map,
         "_method": call_method, "_month_str": month_string, "_weekday_str": weekday_string, "_fail": _fail, "_iter_items": iter_items, "_charge": charge, "_not_bool": not_bool,
-        "_not_number": not_number, "_ExprError": ExprError, "_internal_error": internal_error,
+        "_not_number": not_number, "_eqb": budget.equal, "_addb": budget.add, "_inb": budget.in_,
+        "_rangeb": budget.make_range, "_sliceb": budget.slice_, "_rd": budget.charge_read,
+        "_chargew": budget.charge_weighted, "_methodb": _method_charged,
+        "_matchesb": budget.matches, "_ExprError": ExprError, "_internal_error": internal_error,
     }
     g.update(runtime_names())
     return g

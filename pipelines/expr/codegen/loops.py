@@ -6,8 +6,10 @@ inline in a `for` loop instead of through a lambda call per element. Free names 
 """
 from __future__ import annotations
 
+# Each element costs the weight of the body (its node count): a long body over a long array is
+# charged for all the steps it will take, before it starts.
 _PROLOGUE = """    _items = _arr if type(_arr) is list else _iter_items(_arr)
-    _bud[0] -= len(_items)
+    _bud[0] -= len(_items){times}
     if _bud[0] < 0:
         _charge(_bud, _items)
 """
@@ -46,7 +48,7 @@ _REVERSED = {"findLast": "find", "findLastIndex": "findIndex"}
 INLINE_PREDICATES = frozenset(_LOOPS) | frozenset(_REVERSED)
 
 
-def loop_source(name: str, func: str, params: list[str], body: str, surely_bool: bool) -> str:
+def loop_source(name: str, func: str, params: list[str], body: str, surely_bool: bool, body_weight: int = 1) -> str:
     """Source of `def func(params..., _arr)` implementing predicate builtin `name` with `body`."""
     init, step, result = _LOOPS[_REVERSED.get(name, name)]
     if surely_bool and name in _BOOL_STEPS:
@@ -57,7 +59,8 @@ def loop_source(name: str, func: str, params: list[str], body: str, surely_bool:
         header = "    for _ix, _it in enumerate(_items):\n"
     else:
         header = "    for _it in _items:\n"
-    return (f"def {func}({', '.join(params + ['_arr'])}):\n{_PROLOGUE}"
+    prologue = _PROLOGUE.format(times=f" * {body_weight}" if body_weight > 1 else "")
+    return (f"def {func}({', '.join(params + ['_arr'])}):\n{prologue}"
             + (f"    {init}" if init else "")
             + header
             + f"        _r = ({body})\n"

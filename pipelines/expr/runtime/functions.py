@@ -111,14 +111,14 @@ def b_float(v: Any) -> float:
 MAX_STRING = Limits.max_collection * 10  # the same bound `+` puts on string concatenation
 
 
-def check_text_size(v: Any) -> None:
+def check_text_size(v: Any, limit: int = 0) -> int:
     """Raise before formatting a value whose text would exceed MAX_STRING.
 
     A value can hold the same big string many times (``[a, a, a]``), so its text can be far
     larger than the memory it occupies; walking it costs at most MAX_STRING steps because every
     node counts at least one character.
     """
-    budget = MAX_STRING
+    budget = limit or MAX_STRING
     stack = [v]
     while stack:
         item = stack.pop()
@@ -136,6 +136,7 @@ def check_text_size(v: Any) -> None:
             budget -= 24  # numbers, bools, nil, times: short
         if budget < 0:
             raise ExprRuntimeError("memory budget exceeded")
+    return (limit or MAX_STRING) - budget
 
 
 def b_string(v: Any) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ExprRuntimeError, Limits
+from ..errors import ExprRuntimeError
 from .values import AnyKeyMap, go_bytes, interface_conversion
 
 
@@ -32,7 +32,8 @@ def charge(budget: list, items: Any) -> Any:
     """Count the elements a loop is about to visit against the per-run work budget."""
     budget[0] -= len(items) if type(items) in (list, str, dict, AnyKeyMap) else 0
     if budget[0] < 0:
-        raise ExprRuntimeError(f"work budget exceeded (more than {Limits.max_work} element visits)")
+        from .budget import exhausted
+        raise exhausted()
     return items
 
 

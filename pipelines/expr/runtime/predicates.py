@@ -5,7 +5,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ExprRuntimeError
-from .arrays import sort_values
+from .arrays import _native_order, sort_values
+from .budget import spend
+from .charged import sort_units
 from .iteration import charge, iter_items
 from .operators import add
 from .values import AnyKeyMap, go_type, interface_conversion
@@ -50,11 +52,12 @@ def p_group_by(arr: Any, fn: Callable) -> AnyKeyMap:
     return out
 
 
-def p_sort_by(arr: Any, fn: Callable, order: Any = "asc") -> list:
+def p_sort_by(budget: list, arr: Any, fn: Callable, order: Any = "asc") -> list:
     if order not in ("asc", "desc"):
         raise ExprRuntimeError(f"invalid order {order}, expected asc or desc")
     items = list(iter_items(arr))
     keys = [fn(x, i) for i, x in enumerate(items)]
+    spend(budget, sort_units(len(keys), _native_order(keys)))
     return sort_values(items, keys, order == "desc")
 
 

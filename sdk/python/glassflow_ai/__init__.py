@@ -32,7 +32,7 @@ from .agent import AgentRequest, parse_agent_request
 from .client import AsyncGlassFlow, GlassFlow
 from .server import AgentApp, BadBatchError, TransientError, serve
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AgentApp",

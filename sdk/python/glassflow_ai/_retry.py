@@ -4,9 +4,11 @@ and how a final answer turns into an exception."""
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -16,9 +18,14 @@ from ._errors import AuthenticationError, GlassFlowError, RateLimitError, Reques
 RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
 
 
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
-    or unreadable. A date in the past means 0."""
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds, also ``1.5``, or an HTTP date);
+    None if absent or unreadable. A date in the past or a negative number means 0; a date without
+    a usable zone (``-0000``) is UTC, as HTTP dates always are; capped at an hour. The runtime's
+    ``outbound.parse_retry_after`` follows the same table (tests/outbound/test_outbound_rules.py)."""
     if not value:
         return None
     value = value.strip()
@@ -27,14 +34,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         try:
             moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        if moment is None or moment.tzinfo is None:
+        if moment is None:
             return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)  # noqa: UP017 -- the SDK supports Python 3.9
         seconds = moment.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):  # NaN, inf
         return None
-    return max(0.0, seconds)
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ._errors import TransportError
 from ._retry import RETRYABLE_STATUS, RetryPolicy, error_for, result_of
 
 OUTPUT_PATH = "/internal/agent-output"
-USER_AGENT = "glassflow-ai-python/0.1.0"
+USER_AGENT = "glassflow-ai-python/0.2.0"
 
 
 class _Base:

@@ -187,8 +187,9 @@ class AgentApp:
             budget = math.inf
         if not math.isfinite(budget) or budget <= 0:
             return self.deadline_seconds
-        # Leave the pipeline time to read our answer: 10 % of its budget, at least 200 ms.
-        return max(0.05, min(self.deadline_seconds, budget - max(0.2, budget * 0.1)))
+        # Leave time for our answer to reach the pipeline, and for a busy event loop to notice the
+        # deadline late: 10 % of the budget, at least 500 ms.
+        return max(0.05, min(self.deadline_seconds, budget - max(0.5, budget * 0.1)))
 
     def _client_for(self, header_key: str | None) -> AsyncGlassFlow | None:
         if self._glassflow is not None:

@@ -97,10 +97,10 @@ def test_work_past_the_deadline_answers_503_in_time_and_the_retry_gets_its_resul
 
     agent = serve(AgentApp(slow, api_key="k", endpoint=server.url))
     started = time.monotonic()
-    response = agent.post(deadline_ms=500)
+    response = agent.post(deadline_ms=700)
     elapsed = time.monotonic() - started
     assert response.status_code == 503 and response.headers["retry-after"] == "1"
-    assert elapsed < 0.5, f"answered after {elapsed:.2f}s: the pipeline would have timed out first"
+    assert elapsed < 0.7, f"answered after {elapsed:.2f}s: the pipeline would have timed out first"
     retry = agent.post(deadline_ms=2000)  # joins the run that is still working
     assert retry.status_code == 200 and len(calls) == 1
     assert outputs(server) == [{"payload": {"summary": "late but fine"}, "request_id": "req-1"}]
@@ -229,8 +229,8 @@ def test_it_works_mounted_inside_another_asgi_app(serve, server):
     assert outputs(server)[0]["payload"] == {"mounted": True}
 
 
-@pytest.mark.parametrize(("header", "expected"), [(None, 30.0), ("10000", 9.0), ("1000", 0.8), ("bogus", 30.0),
-                                                  ("100000", 30.0)])
+@pytest.mark.parametrize(("header", "expected"), [(None, 30.0), ("10000", 9.0), ("2000", 1.5), ("1000", 0.5),
+                                                  ("100", 0.05), ("bogus", 30.0), ("100000", 30.0)])
 def test_the_deadline_ends_before_the_pipelines_timeout(header, expected):
     assert AgentApp(lambda batch: None)._deadline(header) == pytest.approx(expected)
 
