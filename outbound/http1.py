@@ -29,6 +29,16 @@ import httptools
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+# A target chooses what it answers: the status line and headers (1xx interim answers included)
+# may take this much before the answer is refused, and at most this much of a body is read
+# (the excerpt keeps less); past it the answer stands on its status and the connection is
+# closed instead of drained, so an endless or 10 GB body costs neither memory nor the timeout.
+MAX_HEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024
+
+
+class _Surplus(Exception):
+    """Raised inside the parser when bytes follow a complete answer (see ``Connection.on_message_begin``)."""
 
 
 class RequestError(ValueError):
@@ -79,20 +89,34 @@ class Connection(asyncio.Protocol):
         self.received = 0
         self.keep_alive = False
         self._started = False
-        self._headers_done = False
+        self._head_bytes = 0
+        self._headers_done = False  # of the final answer (interim 1xx answers do not count)
         self._delimited = False  # Content-Length or chunked: else the body ends when the connection closes
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        if self._done is None or self._done.done():
+            # Bytes nobody asked for (after the answer, or while idle) would be read as the next
+            # request's answer (response smuggling): this connection is done.
+            self.close()
+            return
         self._started = True
+        if not self._headers_done:
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._finish(ProtocolError("the answer asked to switch protocols"))
         except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _Surplus):
+                self.close()  # the answer before the surplus stands; the connection does not
+                return
             self._finish(ProtocolError(f"the answer is not valid HTTP/1.1 ({exc})"))
+            return
+        if not self._headers_done and self._head_bytes > MAX_HEAD_BYTES:
+            self._finish(ProtocolError(f"the status line and headers exceed {MAX_HEAD_BYTES // 1024} KiB"))
 
     def eof_received(self) -> bool | None:
         return None  # close the transport; connection_lost does the rest
@@ -108,6 +132,10 @@ class Connection(asyncio.Protocol):
                                         answered=self._started))
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self._done is None or self._done.done():
+            raise _Surplus  # a second answer to one request: stop parsing (data_received closes)
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
         lowered = name.lower()
@@ -116,18 +144,29 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
+        if 100 <= self.status < 200:
+            return  # interim (100 Continue, 103 Early Hints): the final answer follows
         self.keep_alive = self._parser.should_keep_alive()
         self._headers_done = True
-        if self.status in (204, 304) or 100 <= self.status < 200:
+        if self.status in (204, 304):
             self._delimited = True  # no body by definition
 
     def on_body(self, data: bytes) -> None:
+        if self._done is None or self._done.done():
+            return  # cut off below; the rest of this read is not ours to keep
         self.received += len(data)
         room = self._limit - len(self.body)
         if room > 0:
             self.body += data[:room]
+        if self.received > MAX_BODY_BYTES:
+            self.keep_alive = False
+            self._finish(None)
+            self.close()
 
     def on_message_complete(self) -> None:
+        if not self._headers_done:
+            self.headers = []  # an interim answer ended; its headers are not the final answer's
+            return
         self._finish(None)
 
     def _finish(self, error: Exception | None) -> None:
