@@ -26,6 +26,7 @@ class SinkFormState:
     method: str = "POST"
     headers: list[dict] = field(default_factory=list)
     dead_letter_after_minutes: str = ""
+    max_per_minute: str = ""  # empty: the kind's default (Slack 60, webhook no limit)
 
     @classmethod
     def from_sink(cls, sink: Sink) -> SinkFormState:
@@ -35,7 +36,8 @@ class SinkFormState:
                    url=masked.get("url") or masked.get("webhook_url", ""), method=masked.get("method", "POST"),
                    headers=[{"name": k, "value": v} for k, v in (masked.get("headers") or {}).items()],
                    dead_letter_after_minutes="" if sink.dead_letter_after_minutes is None
-                   else str(sink.dead_letter_after_minutes))
+                   else str(sink.dead_letter_after_minutes),
+                   max_per_minute=str(sink.config.get("max_per_minute") or ""))
 
     @classmethod
     def from_post(cls, kind: str, data: QueryDict) -> SinkFormState:
@@ -45,7 +47,8 @@ class SinkFormState:
                    url=data.get("url", "").strip(), method=data.get("method", "POST").upper(),
                    headers=[{"name": data.get(f"h-{i}-name", "").strip(), "value": data.get(f"h-{i}-value", "")}
                             for i in range(count)],
-                   dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip())
+                   dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip(),
+                   max_per_minute=data.get("max_per_minute", "").strip())
 
     def apply(self, action: str) -> bool:
         verb, _, number = action.partition(":")
@@ -63,6 +66,10 @@ class SinkFormState:
         else:
             config = {"url": self.url, "method": self.method,
                       "headers": {h["name"]: h["value"] for h in self.headers if h["name"] or h["value"]}}
+        if self.max_per_minute:
+            # Not a number: passed on as typed, so the serializer names the field.
+            config["max_per_minute"] = int(self.max_per_minute) if self.max_per_minute.isdigit() \
+                else self.max_per_minute
         return {"name": self.name, "kind": self.kind, "enabled": self.enabled, "config": config,
                 # An empty box means "never": outages pause the sink instead.
                 "dead_letter_after_minutes": self.dead_letter_after_minutes or None}

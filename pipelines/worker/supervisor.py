@@ -191,11 +191,10 @@ class Worker:
 
     async def apply_document(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
-        lock = self.locks.setdefault(project_id, asyncio.Lock())
-        async with lock:
+        # Locks are kept (a few bytes per project ever seen): dropping one while a task waits on
+        # it would let a third task create a second lock, and a second owner.
+        async with self.locks.setdefault(project_id, asyncio.Lock()):
             await self._apply_document(project_id, document)
-        if document is None and not lock.locked():
-            self.locks.pop(project_id, None)
 
     async def _apply_document(self, project_id: str, document: dict | None) -> None:
         pending = self.retry.get(project_id)

@@ -45,6 +45,8 @@ async def test_a_2xx_whose_body_cannot_be_decoded_is_success(client):
     (b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\nbusy, come back", 503, Verdict.RETRYABLE,
      "busy, come back"),
     (b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", 204, Verdict.SUCCESS, ""),
+    (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+     b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow", 429, Verdict.RETRYABLE, "slow"),
 ])
 async def test_an_answer_without_a_length_ends_where_the_connection_does(client, answer, status, verdict, excerpt):
     server, port = await raw_server(answer)

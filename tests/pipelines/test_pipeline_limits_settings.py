@@ -83,3 +83,25 @@ def test_slack_sinks_default_to_one_message_a_second_and_webhooks_to_no_limit():
     with pytest.raises(ConfigError) as refused:
         WebhookKind.clean_config({"url": "https://example.com/hook", "max_per_minute": 0}, allow_private=False)
     assert "max_per_minute" in refused.value.errors
+
+
+def test_the_sink_editor_sets_a_webhooks_rate_and_an_empty_box_keeps_the_kinds_default(team):
+    from sinks.models import Sink
+
+    client = Client()
+    client.force_login(team.admin)
+    pid = team.project.pk
+    form = {"action": "save", "name": "hook", "enabled": "on", "url": "http://127.0.0.1:9/hook", "method": "POST",
+            "h-count": "0", "max_per_minute": "120"}
+    assert client.post(reverse("sinks:create", args=[pid, "webhook"]), form).status_code == 302
+    assert Sink.objects.get(project=team.project, name="hook").config["max_per_minute"] == 120
+    slack = {"action": "save", "name": "alerts", "enabled": "on", "url": "http://127.0.0.1:9/services/T/B/X",
+             "max_per_minute": ""}
+    assert client.post(reverse("sinks:create", args=[pid, "slack"]), slack).status_code == 302
+    sink = Sink.objects.get(project=team.project, name="alerts")
+    assert sink.config["max_per_minute"] == 60
+    edit = client.get(reverse("sinks:edit", args=[pid, sink.pk])).content.decode()
+    assert 'id="id_max_per_minute"' in edit and 'value="60"' in edit
+    bad = client.post(reverse("sinks:create", args=[pid, "webhook"]), {**form, "name": "x", "max_per_minute": "0"})
+    assert bad.status_code == 400
+    assert "whole number from 1 to 60000" in bad.content.decode()
