@@ -105,6 +105,7 @@ class DeliveryGate:
         self._throttled_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.lag = LagProbe()
+        self.round_trips: deque[float] = deque(maxlen=512)
         self.configure(max_concurrency, max_batches_per_minute, max_records_per_day)
 
     def configure(self, max_concurrency: int, max_batches_per_minute: int | None,
@@ -171,7 +172,9 @@ class DeliveryGate:
     def finish(self, ticket: Ticket, signal: Signal, retry_after: float | None = None,
                rtt: float | None = None) -> None:
         if rtt is not None:
-            rtt = max(0.0, rtt - self.lag.lag)
+            if signal is Signal.OK:
+                self.round_trips.append(rtt)  # as measured: what the stats show
+            rtt = max(0.0, rtt - self.lag.lag)  # what the controller judges: without our own lateness
         self.controller.finish(ticket, self.clock(), signal, retry_after, rtt)
         self._pump()
 
@@ -233,9 +236,15 @@ class DeliveryGate:
             now = self.clock()
             self.throttled_seconds += now - self._throttled_since
             self._throttled_since = now
-        p50, p99 = self.controller.rtt_percentiles()
+        p50, p99 = _percentiles(self.round_trips) if self.round_trips else self.controller.rtt_percentiles()
         return FlowFigures(
             limit=self.controller.limit, in_flight=self.controller.in_flight, waiting=len(self.waiters),
             rtt_p50_ms=None if p50 is None else round(p50 * 1000, 1),
             rtt_p99_ms=None if p99 is None else round(p99 * 1000, 1),
             throttled_seconds=round(self.throttled_seconds, 3), throttled_by=self.throttled_by)
+
+
+def _percentiles(samples: deque[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    last = len(ordered) - 1
+    return ordered[round(0.5 * last)], ordered[round(0.99 * last)]

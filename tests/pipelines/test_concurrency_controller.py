@@ -210,3 +210,20 @@ def test_the_daily_budget_holds_records_back_until_midnight_utc_and_counts_every
     budget.spend(10, noon)
     assert budget.wait(noon) == 12 * 3600
     assert budget.wait(noon + 12 * 3600 + 1) == 0  # a new UTC day
+
+
+@pytest.mark.parametrize(("ok", "status", "timed_out", "expected"), [
+    (True, 200, False, Signal.OK),
+    (False, 429, False, Signal.BACK_PRESSURE),
+    (False, 503, False, Signal.BACK_PRESSURE),
+    (False, 408, False, Signal.BACK_PRESSURE),
+    (False, 504, False, Signal.BACK_PRESSURE),
+    (False, None, True, Signal.TIMEOUT),
+    (False, 400, False, Signal.OK),  # a refusal is a normal answer: its RTT counts
+    (False, 500, False, Signal.ERROR),  # a broken agent is not a loaded one
+    (False, None, False, Signal.ERROR),  # connection refused
+])
+def test_each_answer_maps_to_what_it_says_about_the_agents_load(ok, status, timed_out, expected):
+    from pipelines.worker.flow import signal_for
+
+    assert signal_for(ok, status, timed_out) is expected
