@@ -203,17 +203,22 @@ Connect = Callable[[Origin, Callable[[], Connection]], Awaitable[Connection]]
 
 
 class Pool:
-    """Connections per origin, at most ``max_connections`` in all, idle ones kept ``keepalive_expiry`` seconds."""
+    """Connections per origin: at most ``max_connections`` in all and ``max_per_origin`` to one origin
+    (so one slow or hostile target cannot hold every connection of the process), idle ones kept
+    ``keepalive_expiry`` seconds."""
 
     def __init__(self, connect: Connect, *, max_connections: int = 100, max_idle_per_origin: int = 50,
-                 keepalive_expiry: float = 30.0):
+                 keepalive_expiry: float = 30.0, max_per_origin: int | None = None):
         self._connect = connect
         self.max_connections = max_connections
+        self.max_per_origin = max_per_origin or max(1, max_connections // 4)
         self.max_idle_per_origin = max_idle_per_origin
         self.keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, deque[Connection]] = {}
         self._open = 0
-        self._waiters: deque[asyncio.Future] = deque()
+        self._open_to: dict[Origin, int] = {}
+        self._waiters: deque[asyncio.Future] = deque()  # waiting for room under max_connections
+        self._origin_waiters: dict[Origin, deque[asyncio.Future]] = {}  # waiting for room under max_per_origin
 
     async def request(self, origin: Origin, request: bytes, keep_body: int) -> tuple[int, list, bytes]:
         connection = await self._acquire(origin)
@@ -247,22 +252,36 @@ class Pool:
                 if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
                     return connection
                 self._discard(connection)
-            if self._open < self.max_connections or self._evict_one_idle():
+            if self._open_to.get(origin, 0) >= self.max_per_origin:
+                if idle:  # fresh, and this origin's room is taken by idle connections: retire one
+                    self._discard(idle.popleft())
+                    continue
+                queue = self._origin_waiters.setdefault(origin, deque())
+            elif self._open < self.max_connections or self._evict_one_idle():
                 break
-            # Every connection is busy: wait for one to come back (ours to reuse, or room for a new one).
+            else:
+                queue = self._waiters
+            # Wait for a connection to come back (ours to reuse, or room for a new one).
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            queue.append(waiter)
             try:
                 await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake(origin)  # woken and cancelled at once: pass the wake-up on, or it is lost
+                raise
             finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+                if waiter in queue:
+                    queue.remove(waiter)
+                if not queue and self._origin_waiters.get(origin) is queue:
+                    self._origin_waiters.pop(origin, None)
         self._open += 1
+        self._open_to[origin] = self._open_to.get(origin, 0) + 1
         try:
             return await self._connect(origin, lambda: Connection(origin))
         except BaseException:
-            self._open -= 1
-            self._wake()
+            self._forget(origin)
+            self._wake(origin)
             raise
 
     def _release(self, connection: Connection, *, reusable: bool) -> None:
@@ -272,11 +291,19 @@ class Pool:
             idle.append(connection)
         else:
             self._discard(connection)
-        self._wake()
+        self._wake(connection.origin)
 
     def _discard(self, connection: Connection) -> None:
         connection.close()
+        self._forget(connection.origin)
+
+    def _forget(self, origin: Origin) -> None:
         self._open -= 1
+        left = self._open_to[origin] - 1
+        if left:
+            self._open_to[origin] = left
+        else:
+            del self._open_to[origin]
 
     def _evict_one_idle(self) -> bool:
         for idle in self._idle.values():
@@ -285,12 +312,14 @@ class Pool:
                 return True
         return False
 
-    def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+    def _wake(self, origin: Origin) -> None:
+        """Something changed for ``origin`` and for the whole pool: one waiter of each looks again."""
+        for queue in (self._origin_waiters.get(origin), self._waiters):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break
 
     async def close(self) -> None:
         for idle in self._idle.values():

@@ -106,7 +106,7 @@ class Outbound:
 
     def __init__(self, *, allow_private: bool, max_connections: int = 100, max_keepalive: int = 50,
                  keepalive_expiry: float = 30.0, ssl_context: ssl.SSLContext | None = None,
-                 user_agent: str = "glassflow-ai/0.1"):
+                 user_agent: str = "glassflow-ai/0.1", max_per_origin: int | None = None):
         self.allow_private = allow_private
         self.user_agent = user_agent.encode("ascii")
         if ssl_context is None:
@@ -115,7 +115,7 @@ class Outbound:
             ssl_context = httpx.create_ssl_context()
         self.ssl_context = ssl_context
         self.pool = Pool(self._connect, max_connections=max_connections, max_idle_per_origin=max_keepalive,
-                         keepalive_expiry=keepalive_expiry)
+                         keepalive_expiry=keepalive_expiry, max_per_origin=max_per_origin)
         self._targets: dict[str, Target | ValueError] = {}
 
     async def close(self) -> None:

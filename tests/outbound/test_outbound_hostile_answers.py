@@ -15,7 +15,7 @@ import pytest
 from outbound import Outbound, Verdict
 from outbound.http1 import MAX_HEAD_BYTES
 from tests.deadline import wait_for_async
-from tests.outbound.servers import read_request
+from tests.outbound.servers import ScriptedServer, read_request
 
 
 @pytest.fixture
@@ -23,31 +23,6 @@ async def client():
     outbound = Outbound(allow_private=True)
     yield outbound
     await outbound.close()
-
-
-class ScriptedServer:
-    """Runs ``script(reader, writer, number)`` for each connection (numbered from 1); counts connections."""
-
-    def __init__(self, script):
-        self.script = script
-        self.connections = 0
-        self.events: list[str] = []
-
-    async def start(self) -> int:
-        async def handle(reader, writer):
-            self.connections += 1
-            try:
-                await self.script(reader, writer, self.connections)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        self.server.close()
 
 
 async def endless(writer, head: bytes, piece: bytes) -> None:
