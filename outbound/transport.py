@@ -28,7 +28,7 @@ import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from outbound.answers import Answer, Verdict, classify_status, excerpt_of, parse_retry_after, status_text
 from outbound.http1 import (
@@ -45,6 +45,7 @@ from projects.outbound import OutboundTargetError, check_address, check_url
 logger = logging.getLogger(__name__)
 
 EXCERPT_BYTES = 4096
+REQUEST_TARGET_SAFE = "!$&'()*+,;=:@/?%~"  # RFC 3986 pchar, "/" and "?" (letters, digits and "-._" always are)
 
 
 class InvalidTarget(ValueError):
@@ -79,7 +80,9 @@ def parse_target(url: str, allow_private: bool) -> Target:
     port = parts.port or (443 if scheme == "https" else 80)
     literal = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     host_header = literal if parts.port is None else f"{literal}:{parts.port}"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Whatever the tenant typed, the request line gets one token: spaces, controls and non-ASCII
+    # are percent-encoded (UTF-8), escapes already there are kept.
+    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=REQUEST_TARGET_SAFE)
     return Target(Origin(scheme, ascii_host, port), target.encode("utf-8"), host_header.encode("ascii"))
 
 
