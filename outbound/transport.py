@@ -143,8 +143,13 @@ class Outbound:
                 _, protocol = await loop.create_connection(factory, address, origin.port, ssl=tls,
                                                            server_hostname=origin.host if tls else None)
                 return protocol
-            except ssl.SSLError as exc:  # the certificate or the handshake: another address will not differ
-                raise ConnectFailed(str(exc)) from None
+            except ssl.SSLCertVerificationError as exc:
+                # Retryable like any connect failure: an expired or mismatched certificate is
+                # fixed by its owner, and pausing delivery until then beats dead-lettering the data.
+                raise ConnectFailed(f"the TLS certificate of {origin.host} was refused: "
+                                    f"{exc.verify_message or exc.reason} (CERTIFICATE_VERIFY_FAILED)") from None
+            except ssl.SSLError as exc:  # the handshake: another address will not differ
+                raise ConnectFailed(f"the TLS handshake with {origin.host} failed: {exc.reason or exc}") from None
             except OSError as exc:
                 last_error = exc  # the next address of the name (IPv4 after IPv6, another replica)
         raise ConnectFailed(getattr(last_error, "strerror", None) or str(last_error) or "refused")
