@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import httptools
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+FORBIDDEN_IN_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # controls but HTAB (RFC 9110 field-value)
 # A target chooses what it answers: the status line and headers (1xx interim answers included)
 # may take this much before the answer is refused, and at most this much of a body is read
 # (the excerpt keeps less); past it the answer stands on its status and the connection is
