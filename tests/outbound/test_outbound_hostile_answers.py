@@ -136,3 +136,29 @@ async def test_an_interim_answer_arriving_on_its_own_is_skipped_for_the_final_on
         answer = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert (answer.status, answer.retry_after, answer.excerpt) == (429, 3.0, "slow")
 
+
+
+async def test_an_exchange_cut_short_by_its_timeout_or_cancelled_leaves_no_connection_behind(client):
+    async def script(reader, writer, number):
+        while True:
+            await read_request(reader)
+            if number <= 2:  # half an answer, then nothing: the client gives up mid-answer
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab")
+                await writer.drain()
+                await reader.read()
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async with ScriptedServer(script) as server:
+        timed_out = await client.send("POST", server.url, b"[]", {}, timeout=0.5)
+        assert timed_out.timed_out
+        cancelled = asyncio.create_task(client.send("POST", server.url, b"[]", {}, timeout=10))
+        await wait_for_async(lambda: server.connections == 2)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        assert client.pool._open == 0
+        answer = await client.send("POST", server.url, b"[]", {}, timeout=5)
+        assert answer.ok and server.connections == 3
+        assert client.pool._open == 1
