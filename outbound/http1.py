@@ -28,7 +28,17 @@ from dataclasses import dataclass
 import httptools
 
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+FORBIDDEN_IN_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # controls but HTAB (RFC 9110 field-value)
+# A target chooses what it answers: the status line and headers (1xx interim answers included)
+# may take this much before the answer is refused, and at most this much of a body is read
+# (the excerpt keeps less); past it the answer stands on its status and the connection is
+# closed instead of drained, so an endless or 10 GB body costs neither memory nor the timeout.
+MAX_HEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024
+
+
+class _Surplus(Exception):
+    """Raised inside the parser when bytes follow a complete answer (see ``Connection.on_message_begin``)."""
 
 
 class RequestError(ValueError):
@@ -79,20 +89,34 @@ class Connection(asyncio.Protocol):
         self.received = 0
         self.keep_alive = False
         self._started = False
-        self._headers_done = False
+        self._head_bytes = 0
+        self._headers_done = False  # of the final answer (interim 1xx answers do not count)
         self._delimited = False  # Content-Length or chunked: else the body ends when the connection closes
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        if self._done is None or self._done.done():
+            # Bytes nobody asked for (after the answer, or while idle) would be read as the next
+            # request's answer (response smuggling): this connection is done.
+            self.close()
+            return
         self._started = True
+        if not self._headers_done:
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._finish(ProtocolError("the answer asked to switch protocols"))
         except httptools.HttpParserError as exc:
+            if isinstance(exc.__context__, _Surplus):
+                self.close()  # the answer before the surplus stands; the connection does not
+                return
             self._finish(ProtocolError(f"the answer is not valid HTTP/1.1 ({exc})"))
+            return
+        if not self._headers_done and self._head_bytes > MAX_HEAD_BYTES:
+            self._finish(ProtocolError(f"the status line and headers exceed {MAX_HEAD_BYTES // 1024} KiB"))
 
     def eof_received(self) -> bool | None:
         return None  # close the transport; connection_lost does the rest
@@ -108,6 +132,10 @@ class Connection(asyncio.Protocol):
                                         answered=self._started))
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self._done is None or self._done.done():
+            raise _Surplus  # a second answer to one request: stop parsing (data_received closes)
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
         lowered = name.lower()
@@ -116,18 +144,29 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
+        if 100 <= self.status < 200:
+            return  # interim (100 Continue, 103 Early Hints): the final answer follows
         self.keep_alive = self._parser.should_keep_alive()
         self._headers_done = True
-        if self.status in (204, 304) or 100 <= self.status < 200:
+        if self.status in (204, 304):
             self._delimited = True  # no body by definition
 
     def on_body(self, data: bytes) -> None:
+        if self._done is None or self._done.done():
+            return  # cut off below; the rest of this read is not ours to keep
         self.received += len(data)
         room = self._limit - len(self.body)
         if room > 0:
             self.body += data[:room]
+        if self.received > MAX_BODY_BYTES:
+            self.keep_alive = False
+            self._finish(None)
+            self.close()
 
     def on_message_complete(self) -> None:
+        if not self._headers_done:
+            self.headers = []  # an interim answer ended; its headers are not the final answer's
+            return
         self._finish(None)
 
     def _finish(self, error: Exception | None) -> None:
@@ -164,17 +203,22 @@ Connect = Callable[[Origin, Callable[[], Connection]], Awaitable[Connection]]
 
 
 class Pool:
-    """Connections per origin, at most ``max_connections`` in all, idle ones kept ``keepalive_expiry`` seconds."""
+    """Connections per origin: at most ``max_connections`` in all and ``max_per_origin`` to one origin
+    (so one slow or hostile target cannot hold every connection of the process), idle ones kept
+    ``keepalive_expiry`` seconds."""
 
     def __init__(self, connect: Connect, *, max_connections: int = 100, max_idle_per_origin: int = 50,
-                 keepalive_expiry: float = 30.0):
+                 keepalive_expiry: float = 30.0, max_per_origin: int | None = None):
         self._connect = connect
         self.max_connections = max_connections
+        self.max_per_origin = max_per_origin or max(1, max_connections // 4)
         self.max_idle_per_origin = max_idle_per_origin
         self.keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, deque[Connection]] = {}
         self._open = 0
-        self._waiters: deque[asyncio.Future] = deque()
+        self._open_to: dict[Origin, int] = {}
+        self._waiters: deque[asyncio.Future] = deque()  # waiting for room under max_connections
+        self._origin_waiters: dict[Origin, deque[asyncio.Future]] = {}  # waiting for room under max_per_origin
 
     async def request(self, origin: Origin, request: bytes, keep_body: int) -> tuple[int, list, bytes]:
         connection = await self._acquire(origin)
@@ -208,22 +252,36 @@ class Pool:
                 if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
                     return connection
                 self._discard(connection)
-            if self._open < self.max_connections or self._evict_one_idle():
+            if self._open_to.get(origin, 0) >= self.max_per_origin:
+                if idle:  # fresh, and this origin's room is taken by idle connections: retire one
+                    self._discard(idle.popleft())
+                    continue
+                queue = self._origin_waiters.setdefault(origin, deque())
+            elif self._open < self.max_connections or self._evict_one_idle():
                 break
-            # Every connection is busy: wait for one to come back (ours to reuse, or room for a new one).
+            else:
+                queue = self._waiters
+            # Wait for a connection to come back (ours to reuse, or room for a new one).
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            queue.append(waiter)
             try:
                 await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake(origin)  # woken and cancelled at once: pass the wake-up on, or it is lost
+                raise
             finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+                if waiter in queue:
+                    queue.remove(waiter)
+                if not queue and self._origin_waiters.get(origin) is queue:
+                    self._origin_waiters.pop(origin, None)
         self._open += 1
+        self._open_to[origin] = self._open_to.get(origin, 0) + 1
         try:
             return await self._connect(origin, lambda: Connection(origin))
         except BaseException:
-            self._open -= 1
-            self._wake()
+            self._forget(origin)
+            self._wake(origin)
             raise
 
     def _release(self, connection: Connection, *, reusable: bool) -> None:
@@ -233,11 +291,19 @@ class Pool:
             idle.append(connection)
         else:
             self._discard(connection)
-        self._wake()
+        self._wake(connection.origin)
 
     def _discard(self, connection: Connection) -> None:
         connection.close()
+        self._forget(connection.origin)
+
+    def _forget(self, origin: Origin) -> None:
         self._open -= 1
+        left = self._open_to[origin] - 1
+        if left:
+            self._open_to[origin] = left
+        else:
+            del self._open_to[origin]
 
     def _evict_one_idle(self) -> bool:
         for idle in self._idle.values():
@@ -246,12 +312,14 @@ class Pool:
                 return True
         return False
 
-    def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+    def _wake(self, origin: Origin) -> None:
+        """Something changed for ``origin`` and for the whole pool: one waiter of each looks again."""
+        for queue in (self._origin_waiters.get(origin), self._waiters):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break
 
     async def close(self) -> None:
         for idle in self._idle.values():

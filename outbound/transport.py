@@ -28,7 +28,7 @@ import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from outbound.answers import Answer, Verdict, classify_status, excerpt_of, parse_retry_after, status_text
 from outbound.http1 import (
@@ -45,6 +45,7 @@ from projects.outbound import OutboundTargetError, check_address, check_url
 logger = logging.getLogger(__name__)
 
 EXCERPT_BYTES = 4096
+REQUEST_TARGET_SAFE = "!$&'()*+,;=:@/?%~"  # RFC 3986 pchar, "/" and "?" (letters, digits and "-._" always are)
 
 
 class InvalidTarget(ValueError):
@@ -79,7 +80,9 @@ def parse_target(url: str, allow_private: bool) -> Target:
     port = parts.port or (443 if scheme == "https" else 80)
     literal = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     host_header = literal if parts.port is None else f"{literal}:{parts.port}"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Whatever the tenant typed, the request line gets one token: spaces, controls and non-ASCII
+    # are percent-encoded (UTF-8), escapes already there are kept.
+    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=REQUEST_TARGET_SAFE)
     return Target(Origin(scheme, ascii_host, port), target.encode("utf-8"), host_header.encode("ascii"))
 
 
@@ -106,7 +109,7 @@ class Outbound:
 
     def __init__(self, *, allow_private: bool, max_connections: int = 100, max_keepalive: int = 50,
                  keepalive_expiry: float = 30.0, ssl_context: ssl.SSLContext | None = None,
-                 user_agent: str = "glassflow-ai/0.1"):
+                 user_agent: str = "glassflow-ai/0.1", max_per_origin: int | None = None):
         self.allow_private = allow_private
         self.user_agent = user_agent.encode("ascii")
         if ssl_context is None:
@@ -115,7 +118,7 @@ class Outbound:
             ssl_context = httpx.create_ssl_context()
         self.ssl_context = ssl_context
         self.pool = Pool(self._connect, max_connections=max_connections, max_idle_per_origin=max_keepalive,
-                         keepalive_expiry=keepalive_expiry)
+                         keepalive_expiry=keepalive_expiry, max_per_origin=max_per_origin)
         self._targets: dict[str, Target | ValueError] = {}
 
     async def close(self) -> None:
@@ -140,8 +143,13 @@ class Outbound:
                 _, protocol = await loop.create_connection(factory, address, origin.port, ssl=tls,
                                                            server_hostname=origin.host if tls else None)
                 return protocol
-            except ssl.SSLError as exc:  # the certificate or the handshake: another address will not differ
-                raise ConnectFailed(str(exc)) from None
+            except ssl.SSLCertVerificationError as exc:
+                # Retryable like any connect failure: an expired or mismatched certificate is
+                # fixed by its owner, and pausing delivery until then beats dead-lettering the data.
+                raise ConnectFailed(f"the TLS certificate of {origin.host} was refused: "
+                                    f"{exc.verify_message or exc.reason} (CERTIFICATE_VERIFY_FAILED)") from None
+            except ssl.SSLError as exc:  # the handshake: another address will not differ
+                raise ConnectFailed(f"the TLS handshake with {origin.host} failed: {exc.reason or exc}") from None
             except OSError as exc:
                 last_error = exc  # the next address of the name (IPv4 after IPv6, another replica)
         raise ConnectFailed(getattr(last_error, "strerror", None) or str(last_error) or "refused")

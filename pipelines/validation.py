@@ -104,6 +104,9 @@ def clean_headers(value: Any) -> dict[str, str]:
             raise ValueError(f"header {name} is set by GlassFlow and cannot be configured")
         if not isinstance(header_value, str) or "\r" in header_value or "\n" in header_value:
             raise ValueError(f"the value of header {name} must be a single-line string")
+        if any(char < " " and char != "\t" or char == "\x7f" for char in header_value):
+            # The outbound client refuses them too (outbound.http1): caught here, not at every delivery.
+            raise ValueError(f"the value of header {name} contains a control character")
         if not header_value.isascii():
             raise ValueError(f"the value of header {name} contains non-ASCII characters, which HTTP headers "
                              "cannot carry; encode them (for example as base64 or percent-encoding)")

@@ -1,9 +1,11 @@
 """Issue 11 item 1: hostile record values and builtins cost linear time, and parsing stays Go's."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from pipelines.expr import ExprRuntimeError, compile
+from pipelines.expr import ExprCompileError, ExprRuntimeError, compile
 from pipelines.expr.runtime.goparse import parse_duration, parse_float
 from tests.expr.evalcost import CPU_LIMIT, cpu_seconds
 
@@ -101,3 +103,12 @@ def test_a_record_supplied_time_layout_is_charged():
     assert isinstance(outcome, ExprRuntimeError) and outcome.message.startswith("work budget exceeded")
     assert seconds < CPU_LIMIT
     assert program.run({"attributes": {"layout": "2006-01-02"}}) == "2024-01-01"
+
+
+def test_a_constant_pattern_too_complex_to_compile_is_a_compile_error():
+    started = time.process_time()
+    with pytest.raises(ExprCompileError) as info:
+        compile("s matches '" + "[a-z]{1,100}" * 300 + "'")
+    assert "pattern too complex" in info.value.message
+    assert time.process_time() - started < CPU_LIMIT
+    assert compile("s matches '[a-z]{1,100}@x'").run({"s": "abc@x"}) is True

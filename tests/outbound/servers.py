@@ -85,3 +85,28 @@ async def raw_server(answer: bytes, then_every_300ms: bytes = b"") -> tuple[asyn
 async def trickling_server() -> tuple[asyncio.AbstractServer, int]:
     """Answers 200 with a chunked body that sends one byte every 0.3 s, for ever."""
     return await raw_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n")
+
+
+class ScriptedServer:
+    """Runs ``script(reader, writer, number)`` for each connection (numbered from 1); counts connections."""
+
+    def __init__(self, script):
+        self.script = script
+        self.connections = 0
+        self.events: list[str] = []
+
+    async def start(self) -> int:
+        async def handle(reader, writer):
+            self.connections += 1
+            try:
+                await self.script(reader, writer, self.connections)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    def close(self) -> None:
+        self.server.close()

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from outbound import Outbound, Verdict
+from pipelines.validation import clean_headers
 from pipelines.worker.agent import AgentClient
 from sinks.kinds.base import DeliveryContext
 from sinks.kinds.webhook import WebhookKind
@@ -94,6 +95,12 @@ async def test_a_host_name_no_resolver_accepts_is_a_permanent_answer(client, url
 @pytest.mark.parametrize(("headers", "words"), [
     ({"Authorization": "Bearer tök"}, "could not be built"),
     ({"X-Bad": "line\r\nbreak"}, "could not be built"),
+    ({"X-Bad": "bare\nnewline"}, "could not be built"),
+    ({"X-Bad\r\nHost": "internal"}, "could not be built"),
+    ({"X-Bad": "nul\x00"}, "could not be built"),
+    ({"X-Bad": "vertical\x0btab"}, "could not be built"),  # other controls: some servers split on them
+    ({"X-Bad": "delete\x7f"}, "could not be built"),
+    ({"Bad Name": "x"}, "could not be built"),
 ])
 async def test_a_request_that_cannot_be_built_is_permanent(client, headers, words):
     server = KeepAliveServer()
@@ -103,6 +110,13 @@ async def test_a_request_that_cannot_be_built_is_permanent(client, headers, word
         assert server.requests == []
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("value", ["nul\x00", "vertical\x0btab", "delete\x7f", "line\nbreak"])
+def test_header_values_the_client_refuses_are_refused_when_saved(value):
+    with pytest.raises(ValueError, match="control character|single-line"):
+        clean_headers({"X-Bad": value})
+    assert clean_headers({"X-Ok": "tab\tinside"}) == {"X-Ok": "tab\tinside"}
 
 
 async def test_a_refused_connection_is_retryable_and_names_the_target(client):

@@ -76,3 +76,29 @@ async def test_agents_and_sinks_share_the_per_host_check(two_hosts_one_address):
     finally:
         await agent.close()
         await sink_client.close()
+
+
+async def test_a_certificate_refusal_names_the_host_and_the_reason(two_hosts_one_address):
+    server, _ = two_hosts_one_address
+    client = Outbound(allow_private=True, ssl_context=ssl.create_default_context())  # does not trust the test CA
+    try:
+        answer = await client.send("POST", f"https://localhost:{server.port}/", b"{}", {}, timeout=5,
+                                   target="the webhook")
+        assert answer.verdict is Verdict.RETRYABLE and answer.failure == "connect"
+        assert answer.error.startswith("could not connect to the webhook: the TLS certificate of localhost was "
+                                       "refused: unable to get local issuer certificate")
+        assert server.requests == []
+    finally:
+        await client.close()
+
+
+async def test_a_plain_http_server_on_an_https_url_is_a_failed_handshake():
+    plain = KeepAliveServer()
+    client = Outbound(allow_private=True)
+    try:
+        answer = await client.send("POST", f"https://127.0.0.1:{plain.port}/", b"{}", {}, timeout=5)
+        assert answer.verdict is Verdict.RETRYABLE and answer.failure == "connect"
+        assert "the TLS handshake with 127.0.0.1 failed" in answer.error
+    finally:
+        await client.close()
+        plain.close()

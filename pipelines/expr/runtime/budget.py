@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import re2
-
 from ..errors import ExprRuntimeError, Limits
 from . import access as _access
 from . import operators as _ops
@@ -166,25 +164,11 @@ def in_(bud: list, a: Any, b: Any) -> bool:
     return _access.in_(a, b)
 
 
-_REPEAT = re2.compile(rb"\{[0-9]+(?:,([0-9]*))?\}")
-
-
-def regex_units(pattern: str) -> int:
-    """What compiling a pattern costs: ~10 units a character, and RE2 expands counted repetitions
-    (`x{1,1000}` is a thousand copies of x), ~300 units per repetition."""
-    data = pattern.encode("utf-8", "surrogateescape")
-    repeats = 0
-    for m in _REPEAT.finditer(data):
-        text = m.group(0)[1:-1].split(b",")
-        repeats += int((text[1] or text[0]) if len(text) > 1 else text[0] or b"0")
-    return len(data) * 10 + repeats * 300
-
-
 def matches(bud: list, text: Any, pattern: Any) -> bool:
     """`text matches pattern` with a pattern known only at run time: a pattern that is not
     compiled yet is charged before it is compiled, and the text as it is searched."""
     if type(pattern) is str and pattern not in _regex._CACHE:
-        spend(bud, regex_units(pattern))
+        spend(bud, _regex.regex_units(pattern))
     if type(text) is str and len(text) > 4096:
         spend(bud, len(text) >> 4)
     return _regex.matches(text, pattern)

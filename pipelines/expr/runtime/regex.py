@@ -25,6 +25,20 @@ class RegexError(ExprRuntimeError):
     pass
 
 
+_REPEAT = re2.compile(rb"\{[0-9]+(?:,([0-9]*))?\}")
+
+
+def regex_units(pattern: str) -> int:
+    """What compiling a pattern costs in work units: ~10 a character, and RE2 expands counted
+    repetitions (`x{1,1000}` is a thousand copies of x), ~300 per repetition."""
+    data = pattern.encode("utf-8", "surrogateescape")
+    repeats = 0
+    for m in _REPEAT.finditer(data):
+        bounds = m.group(0)[1:-1].split(b",")
+        repeats += int(bounds[1] or bounds[0]) if len(bounds) > 1 else int(bounds[0])
+    return len(data) * 10 + repeats * 300
+
+
 def compile_regex(pattern: str) -> Any:
     compiled = _CACHE.get(pattern)
     if compiled is not None:
@@ -32,6 +46,10 @@ def compile_regex(pattern: str) -> Any:
     if len(pattern) > Limits.max_regex:
         raise RegexError(f"error parsing regexp: pattern too long ({len(pattern)} characters, "
                          f"limit {Limits.max_regex})")
+    if regex_units(pattern) > Limits.max_work:
+        # Compiling would take seconds (a compile-time stall of whoever saves or runs it).
+        raise RegexError("error parsing regexp: pattern too complex (its counted repetitions expand "
+                         "beyond the expression work budget)")
     try:
         compiled = re2.compile(go_bytes(pattern), _OPTIONS)
     except Exception as exc:  # noqa: BLE001 -- the binding raises its own error type

@@ -1,0 +1,161 @@
+"""Targets that answer badly on purpose: endless bodies and headers, answers nobody asked for.
+
+Each server here is a raw asyncio server on loopback that writes exactly the bytes a broken or
+hostile agent, webhook or Slack look-alike would; the client must come back with an Answer
+within its bounds and never read one answer as another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from outbound import Outbound, Verdict
+from outbound.http1 import MAX_HEAD_BYTES
+from tests.deadline import wait_for_async
+from tests.outbound.servers import ScriptedServer, read_request
+
+
+@pytest.fixture
+async def client():
+    outbound = Outbound(allow_private=True)
+    yield outbound
+    await outbound.close()
+
+
+async def endless(writer, head: bytes, piece: bytes) -> None:
+    writer.write(head)
+    while True:  # as fast as the client reads: only the client can end this
+        writer.write(piece)
+        await writer.drain()
+
+
+@pytest.mark.parametrize(("head", "piece", "status", "verdict"), [
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"4000\r\n" + b"x" * 0x4000 + b"\r\n", 200,
+     Verdict.SUCCESS),
+    (b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 10000000000\r\n\r\n", b"busy " * 4000, 503,
+     Verdict.RETRYABLE),
+    (b"HTTP/1.0 500 Internal Server Error\r\n\r\n", b"oops " * 4000, 500, Verdict.RETRYABLE),
+])
+async def test_an_endless_or_huge_body_is_cut_off_and_the_answer_stands_on_its_status(client, head, piece, status,
+                                                                                       verdict):
+    async def script(reader, writer, number):
+        await read_request(reader)
+        await endless(writer, head, piece)
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        started = time.monotonic()
+        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=20)
+        assert (answer.status, answer.verdict) == (status, verdict)
+        assert time.monotonic() - started < 10, "the body was read on instead of cut off"
+        assert len(answer.excerpt) <= 200
+        assert client.pool._open == 0, "a connection with an unread body went back to the pool"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\n",  # then header lines for ever
+    b"HTTP/1.1 200 OK\r\nX-Long: ",  # then one header value for ever
+    b"",  # interim answers for ever
+])
+async def test_endless_headers_are_refused_within_a_bound(client, head):
+    piece = {b"HTTP/1.1 200 OK\r\n": b"X-A: b\r\n" * 500, b"HTTP/1.1 200 OK\r\nX-Long: ": b"v" * 4000,
+             b"": b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 100}[head]
+
+    async def script(reader, writer, number):
+        await read_request(reader)
+        await endless(writer, head, piece)
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        started = time.monotonic()
+        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=20)
+        assert answer.status is None and answer.failure == "protocol"
+        assert f"exceed {MAX_HEAD_BYTES // 1024} KiB" in answer.error
+        assert time.monotonic() - started < 10
+    finally:
+        server.close()
+
+
+async def test_bytes_after_an_answer_are_not_read_as_the_next_answer(client):
+    """Response smuggling: a second answer glued to the first must neither replace it nor answer the next request."""
+
+    async def script(reader, writer, number):
+        while True:
+            await read_request(reader)
+            if number == 1:
+                writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            else:
+                writer.write(b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow")
+            await writer.drain()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        first = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert (first.status, first.excerpt) == (503, "busy")
+        second = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert (second.status, second.excerpt) == (429, "slow")
+        assert server.connections == 2
+    finally:
+        server.close()
+
+
+async def test_bytes_arriving_on_an_idle_connection_retire_it(client):
+    stray_written = asyncio.Event()
+
+    async def script(reader, writer, number):
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
+        await writer.drain()
+        if number == 1:
+            # The head of an answer to a request nobody sent, while the connection is idle.
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 70\r\n\r\n")
+            await writer.drain()
+            stray_written.set()
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
+            await writer.drain()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        first = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert first.status == 503
+        await asyncio.wait_for(stray_written.wait(), 5)
+        await wait_for_async(lambda: all(c.closed for q in client.pool._idle.values() for c in q),
+                             message="the connection that received stray bytes is retired")
+        second = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert (second.status, second.excerpt) == (503, "busy")
+        assert server.connections == 2
+    finally:
+        server.close()
+
+
+async def test_an_interim_answer_arriving_on_its_own_is_skipped_for_the_final_one(client):
+    async def script(reader, writer, number):
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the final answer comes in a later read
+        writer.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 4\r\n\r\nslow")
+        await writer.drain()
+        await reader.read()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert (answer.status, answer.retry_after, answer.excerpt) == (429, 3.0, "slow")
+    finally:
+        server.close()
+

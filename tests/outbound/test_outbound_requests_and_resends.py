@@ -1,0 +1,104 @@
+"""What goes out: the request line whatever URL a tenant typed, and when a request is sent again.
+
+The resend rule (docs/pipeline-worker.md): only a request written to a kept-alive connection that
+the server closed before any byte of an answer goes once more, on a fresh connection; a fresh
+connection closed without an answer, or an answer cut short, ends the attempt.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from outbound import Outbound, Verdict
+from tests.outbound.servers import ScriptedServer
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@pytest.fixture
+async def client():
+    outbound = Outbound(allow_private=True)
+    yield outbound
+    await outbound.close()
+
+
+class Recorder:
+    def __init__(self):
+        self.requests: list[tuple[int, bytes]] = []  # (connection number, request line)
+
+    async def read(self, reader, number):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        await reader.readexactly(length)
+        self.requests.append((number, head.split(b"\r\n")[0]))
+
+
+async def test_the_request_line_carries_the_url_as_one_percent_encoded_token(client):
+    seen = Recorder()
+
+    async def script(reader, writer, number):
+        await seen.read(reader, number)
+        writer.write(OK)
+        await writer.drain()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        url = f"http://127.0.0.1:{port}/hooks/a b/\u00e9\x00?q=1 2&r=%2F"
+        answer = await client.send("POST", url, b"[]", {}, timeout=5)
+        assert answer.ok
+        assert seen.requests == [(1, b"POST /hooks/a%20b/%C3%A9%00?q=1%202&r=%2F HTTP/1.1")]
+    finally:
+        server.close()
+
+
+async def test_a_kept_alive_connection_closed_as_the_request_arrives_is_resent_once_on_a_fresh_one(client):
+    seen = Recorder()
+
+    async def script(reader, writer, number):
+        await seen.read(reader, number)
+        writer.write(OK)
+        await writer.drain()
+        if number == 1:
+            await seen.read(reader, number)  # the idle timeout of a server, just as the next request came
+            return
+        while True:
+            await seen.read(reader, number)
+            writer.write(OK)
+            await writer.drain()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
+        assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
+        assert [number for number, _ in seen.requests] == [1, 1, 2]
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("partial", [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"])
+async def test_a_request_is_not_resent_after_a_fresh_connection_closes_or_an_answer_began(client, partial):
+    seen = Recorder()
+
+    async def script(reader, writer, number):
+        await seen.read(reader, number)
+        if number == 1 and partial:  # a complete first answer, then a cut-short second one
+            writer.write(OK)
+            await writer.drain()
+            await seen.read(reader, number)
+        writer.write(partial)
+        await writer.drain()
+
+    server = ScriptedServer(script)
+    port = await server.start()
+    try:
+        if partial:
+            assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
+        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        assert answer.verdict is Verdict.RETRYABLE and answer.failure == "connect"
+        assert "closed before the answer was complete" in answer.error
+        assert len(seen.requests) == (2 if partial else 1)
+    finally:
+        server.close()
