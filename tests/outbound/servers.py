@@ -108,5 +108,16 @@ class ScriptedServer:
         self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
         return self.server.sockets[0].getsockname()[1]
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def __aenter__(self) -> ScriptedServer:
+        self.port = await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.server.close()

@@ -25,11 +25,20 @@ async def client():
     await outbound.close()
 
 
-async def endless(writer, head: bytes, piece: bytes) -> None:
-    writer.write(head)
-    while True:  # as fast as the client reads: only the client can end this
-        writer.write(piece)
-        await writer.drain()
+async def send_to_endless(client, head: bytes, piece: bytes):
+    """One send to a server answering ``head`` then ``piece`` for ever; the answer and the seconds it took."""
+
+    async def script(reader, writer, number):
+        await read_request(reader)
+        writer.write(head)
+        while True:  # as fast as the client reads: only the client can end this
+            writer.write(piece)
+            await writer.drain()
+
+    async with ScriptedServer(script) as server:
+        started = time.monotonic()
+        answer = await client.send("POST", server.url, b"[]", {}, timeout=20)
+        return answer, time.monotonic() - started
 
 
 @pytest.mark.parametrize(("head", "piece", "status", "verdict"), [
@@ -41,21 +50,11 @@ async def endless(writer, head: bytes, piece: bytes) -> None:
 ])
 async def test_an_endless_or_huge_body_is_cut_off_and_the_answer_stands_on_its_status(client, head, piece, status,
                                                                                        verdict):
-    async def script(reader, writer, number):
-        await read_request(reader)
-        await endless(writer, head, piece)
-
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        started = time.monotonic()
-        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=20)
-        assert (answer.status, answer.verdict) == (status, verdict)
-        assert time.monotonic() - started < 10, "the body was read on instead of cut off"
-        assert len(answer.excerpt) <= 200
-        assert client.pool._open == 0, "a connection with an unread body went back to the pool"
-    finally:
-        server.close()
+    answer, seconds = await send_to_endless(client, head, piece)
+    assert (answer.status, answer.verdict) == (status, verdict)
+    assert seconds < 10, "the body was read on instead of cut off"
+    assert len(answer.excerpt) <= 200
+    assert client.pool._open == 0, "a connection with an unread body went back to the pool"
 
 
 @pytest.mark.parametrize("head", [
@@ -67,20 +66,10 @@ async def test_endless_headers_are_refused_within_a_bound(client, head):
     piece = {b"HTTP/1.1 200 OK\r\n": b"X-A: b\r\n" * 500, b"HTTP/1.1 200 OK\r\nX-Long: ": b"v" * 4000,
              b"": b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 100}[head]
 
-    async def script(reader, writer, number):
-        await read_request(reader)
-        await endless(writer, head, piece)
-
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        started = time.monotonic()
-        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=20)
-        assert answer.status is None and answer.failure == "protocol"
-        assert f"exceed {MAX_HEAD_BYTES // 1024} KiB" in answer.error
-        assert time.monotonic() - started < 10
-    finally:
-        server.close()
+    answer, seconds = await send_to_endless(client, head, piece)
+    assert answer.status is None and answer.failure == "protocol"
+    assert f"exceed {MAX_HEAD_BYTES // 1024} KiB" in answer.error
+    assert seconds < 10
 
 
 async def test_bytes_after_an_answer_are_not_read_as_the_next_answer(client):
@@ -97,16 +86,12 @@ async def test_bytes_after_an_answer_are_not_read_as_the_next_answer(client):
                 writer.write(b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow")
             await writer.drain()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        first = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+    async with ScriptedServer(script) as server:
+        first = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert (first.status, first.excerpt) == (503, "busy")
-        second = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        second = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert (second.status, second.excerpt) == (429, "slow")
         assert server.connections == 2
-    finally:
-        server.close()
 
 
 async def test_bytes_arriving_on_an_idle_connection_retire_it(client):
@@ -126,19 +111,15 @@ async def test_bytes_arriving_on_an_idle_connection_retire_it(client):
             writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
             await writer.drain()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        first = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+    async with ScriptedServer(script) as server:
+        first = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert first.status == 503
         await asyncio.wait_for(stray_written.wait(), 5)
         await wait_for_async(lambda: all(c.closed for q in client.pool._idle.values() for c in q),
                              message="the connection that received stray bytes is retired")
-        second = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+        second = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert (second.status, second.excerpt) == (503, "busy")
         assert server.connections == 2
-    finally:
-        server.close()
 
 
 async def test_an_interim_answer_arriving_on_its_own_is_skipped_for_the_final_one(client):
@@ -151,11 +132,7 @@ async def test_an_interim_answer_arriving_on_its_own_is_skipped_for_the_final_on
         await writer.drain()
         await reader.read()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+    async with ScriptedServer(script) as server:
+        answer = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert (answer.status, answer.retry_after, answer.excerpt) == (429, 3.0, "slow")
-    finally:
-        server.close()
 

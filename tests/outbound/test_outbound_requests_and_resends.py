@@ -42,15 +42,11 @@ async def test_the_request_line_carries_the_url_as_one_percent_encoded_token(cli
         writer.write(OK)
         await writer.drain()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        url = f"http://127.0.0.1:{port}/hooks/a b/\u00e9\x00?q=1 2&r=%2F"
+    async with ScriptedServer(script) as server:
+        url = server.url + "hooks/a b/\u00e9\x00?q=1 2&r=%2F"
         answer = await client.send("POST", url, b"[]", {}, timeout=5)
         assert answer.ok
         assert seen.requests == [(1, b"POST /hooks/a%20b/%C3%A9%00?q=1%202&r=%2F HTTP/1.1")]
-    finally:
-        server.close()
 
 
 async def test_a_kept_alive_connection_closed_as_the_request_arrives_is_resent_once_on_a_fresh_one(client):
@@ -68,14 +64,10 @@ async def test_a_kept_alive_connection_closed_as_the_request_arrives_is_resent_o
             writer.write(OK)
             await writer.drain()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
-        assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
-        assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
+    async with ScriptedServer(script) as server:
+        assert (await client.send("POST", server.url, b"[]", {}, timeout=5)).ok
+        assert (await client.send("POST", server.url, b"[]", {}, timeout=5)).ok
         assert [number for number, _ in seen.requests] == [1, 1, 2]
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize("partial", [b"", b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"])
@@ -91,14 +83,10 @@ async def test_a_request_is_not_resent_after_a_fresh_connection_closes_or_an_ans
         writer.write(partial)
         await writer.drain()
 
-    server = ScriptedServer(script)
-    port = await server.start()
-    try:
+    async with ScriptedServer(script) as server:
         if partial:
-            assert (await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)).ok
-        answer = await client.send("POST", f"http://127.0.0.1:{port}/", b"[]", {}, timeout=5)
+            assert (await client.send("POST", server.url, b"[]", {}, timeout=5)).ok
+        answer = await client.send("POST", server.url, b"[]", {}, timeout=5)
         assert answer.verdict is Verdict.RETRYABLE and answer.failure == "connect"
         assert "closed before the answer was complete" in answer.error
         assert len(seen.requests) == (2 if partial else 1)
-    finally:
-        server.close()
