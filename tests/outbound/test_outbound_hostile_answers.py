@@ -26,19 +26,23 @@ async def client():
 
 
 async def send_to_endless(client, head: bytes, piece: bytes):
-    """One send to a server answering ``head`` then ``piece`` for ever; the answer and the seconds it took."""
+    """One send to a server answering ``head`` then ``piece`` for ever: the answer, the seconds it
+    took, and how many bytes the server got to write before the client stopped reading."""
+    written = 0
 
     async def script(reader, writer, number):
+        nonlocal written
         await read_request(reader)
         writer.write(head)
         while True:  # as fast as the client reads: only the client can end this
             writer.write(piece)
+            written += len(piece)
             await writer.drain()
 
     async with ScriptedServer(script) as server:
         started = time.monotonic()
         answer = await client.send("POST", server.url, b"[]", {}, timeout=20)
-        return answer, time.monotonic() - started
+        return answer, time.monotonic() - started, written
 
 
 @pytest.mark.parametrize(("head", "piece", "status", "verdict"), [
@@ -50,9 +54,11 @@ async def send_to_endless(client, head: bytes, piece: bytes):
 ])
 async def test_an_endless_or_huge_body_is_cut_off_and_the_answer_stands_on_its_status(client, head, piece, status,
                                                                                        verdict):
-    answer, seconds = await send_to_endless(client, head, piece)
+    answer, seconds, written = await send_to_endless(client, head, piece)
     assert (answer.status, answer.verdict) == (status, verdict)
     assert seconds < 10, "the body was read on instead of cut off"
+    # What the socket buffers hold beyond the 256 KiB read; reading on would reach gigabytes.
+    assert written < 32 * 1024 * 1024
     assert len(answer.excerpt) <= 200
     assert client.pool._open == 0, "a connection with an unread body went back to the pool"
 
@@ -66,7 +72,8 @@ async def test_endless_headers_are_refused_within_a_bound(client, head):
     piece = {b"HTTP/1.1 200 OK\r\n": b"X-A: b\r\n" * 500, b"HTTP/1.1 200 OK\r\nX-Long: ": b"v" * 4000,
              b"": b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" * 100}[head]
 
-    answer, seconds = await send_to_endless(client, head, piece)
+    answer, seconds, written = await send_to_endless(client, head, piece)
+    assert written < 32 * 1024 * 1024
     assert answer.status is None and answer.failure == "protocol"
     assert f"exceed {MAX_HEAD_BYTES // 1024} KiB" in answer.error
     assert seconds < 10
