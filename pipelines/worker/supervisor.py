@@ -59,7 +59,7 @@ class WorkerSettings:
     grace_seconds: float = 10.0
     # HTTP/1.1 carries one request per connection at a time, so this bounds the batches in flight
     # to agents over all projects of the process (each project's max_concurrency bounds its own).
-    max_connections: int = 1024
+    max_connections: int = 4096
     connect_timeout: float = 2.0
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from glassflow_site.fdlimit import raise_open_file_limit
 from ingest.receiver.config import ReceiverConfig
 from ingest.receiver.server import serve
+
+# Clients (OTLP exporters, collectors) keep connections open; systemd's default soft limit is 1024.
+RECEIVER_OPEN_FILES = 65536
 
 
 class Command(BaseCommand):
@@ -34,6 +38,7 @@ class Command(BaseCommand):
             ReceiverConfig.from_settings()  # fail here, with the setting's name, not in every worker
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        raise_open_file_limit(RECEIVER_OPEN_FILES)  # one descriptor per client connection
         serve(host=options["host"], port=options["port"], workers=options["workers"],
               graceful_seconds=options["graceful_seconds"], access_log=options["access_log"],
               log_level="debug" if options["verbosity"] >= 2 else "info",

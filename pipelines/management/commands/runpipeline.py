@@ -12,6 +12,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from glassflow_site.fdlimit import connections_within_file_limit
 from glassflow_site.gctuning import tune_gc_for_records
 from pipelines.worker import Worker, WorkerSettings
 from pipelines.worker.supervisor import WorkerStartError
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="",
                             help="stable id for the stats bucket (default: hostname-pid); a worker restarted with "
                                  "the same id continues its counters")
-        parser.add_argument("--max-connections", type=int, default=1024,
+        parser.add_argument("--max-connections", type=int, default=4096,
                             help="connections to agents kept by this process (bounds batches in flight over all "
                                  "projects; each pipeline's max_concurrency bounds its own)")
         parser.add_argument("--grace-seconds", type=float, default=10.0,
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                                            preview_bytes=settings.RUN_HISTORY_PREVIEW_BYTES),
             allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
             metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
-            max_connections=max(1, options["max_connections"]),
+            max_connections=connections_within_file_limit(max(1, options["max_connections"])),
             grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
         if options["worker_id"]:
             worker_settings.worker_id = options["worker_id"]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from prometheus_client import REGISTRY, start_http_server
 
+from glassflow_site.fdlimit import raise_open_file_limit
 from glassflow_site.supervision import SupervisionCollector
 from outbound import RetryPolicy
 from projects.configsync import stream_limits
@@ -27,6 +28,10 @@ from sinks.worker.worker import SinkWorker, WorkerOptions
 
 logger = logging.getLogger(__name__)
 
+
+
+# Outbound connections to webhooks and Slack, plus NATS; systemd's default soft limit is 1024.
+SINK_OPEN_FILES = 4096
 
 
 class Command(BaseCommand):
@@ -43,6 +48,7 @@ class Command(BaseCommand):
                             help="address the metrics endpoint listens on (loopback by default; 0.0.0.0 for all)")
 
     def handle(self, *args, **options):
+        raise_open_file_limit(SINK_OPEN_FILES)
         # Transient failures are retried while the stream holds the outputs; a sink may opt in to
         # dead-lettering after a while (its dead_letter_after_minutes, in the config document).
         retry = RetryPolicy(initial_backoff=options["initial_backoff_ms"] / 1000,
