@@ -107,7 +107,8 @@ async def project_stats(js: JetStreamContext, project_id: object, bucket: str) -
                            "last_success_at": value.get("lastSuccessAt"),
                            "stalled_since": value.get("stalledSince") or None,
                            "throttled_seconds": value.get("throttledSeconds") or 0,
-                           "rtt_p50_ms": value.get("rttP50Ms"), "rtt_p99_ms": value.get("rttP99Ms")}
+                           "rtt_p50_ms": value.get("rttP50Ms"), "rtt_p99_ms": value.get("rttP99Ms"),
+                           "concurrency_limit": value.get("concurrencyLimit"), "in_flight": value.get("inFlight")}
     # A sink's consumer is sink-{id} or, after re-enabling, sink-{id}-g{n}: the newest generation counts.
     sink_lag: dict[str, tuple[int, int | None]] = {}
     for name, values in lag.items():

@@ -59,7 +59,8 @@ def build_config_document(project: Project) -> dict:
         "sinks": [
             {"id": str(sink.pk), "name": sink.name, "kind": sink.kind, "enabled": sink.enabled,
              "generation": sink.consumer_generation, "config": sink.config,
-             "deadLetterAfterSeconds": minutes_as_seconds(sink.dead_letter_after_minutes)}
+             "deadLetterAfterSeconds": minutes_as_seconds(sink.dead_letter_after_minutes),
+             "maxConcurrency": sink.max_concurrency}
             for sink in project.sinks.order_by("created_at")
         ],
     }

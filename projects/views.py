@@ -15,7 +15,7 @@ from projects.forms import ProjectForm
 from projects.models import Membership, Role
 from projects.streams import dlq_stream, output_stream, raw_stream
 from projects.ui import stats
-from projects.ui.delivery import delivery_panel
+from projects.ui.delivery import delivery_panel, sink_rows
 
 
 def otlp_endpoint(request: HttpRequest, port: int = 4318) -> str:
@@ -61,6 +61,7 @@ def project_detail(request: HttpRequest, project_id) -> HttpResponse:
         "stalled": stats.stalled(project, history),
         "record_error": stats.record_error(history),
         "delivery": delivery_panel(history),
+        "sink_rows": sink_rows(project, history),
         "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
         "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
@@ -85,4 +86,4 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
                        {"project": membership.project, "cards": stats.cards(history),
                         "stalled": stats.stalled(membership.project, history),
                         "record_error": stats.record_error(history), "delivery": delivery_panel(history),
-                        "has_stats": bool(history)})
+                        "sink_rows": sink_rows(membership.project, history), "has_stats": bool(history)})

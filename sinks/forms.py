@@ -27,6 +27,7 @@ class SinkFormState:
     headers: list[dict] = field(default_factory=list)
     dead_letter_after_minutes: str = ""
     max_per_minute: str = ""  # empty: the kind's default (Slack 60, webhook no limit)
+    max_concurrency: str = "1"  # 1: one output at a time, in order
 
     @classmethod
     def from_sink(cls, sink: Sink) -> SinkFormState:
@@ -37,7 +38,8 @@ class SinkFormState:
                    headers=[{"name": k, "value": v} for k, v in (masked.get("headers") or {}).items()],
                    dead_letter_after_minutes="" if sink.dead_letter_after_minutes is None
                    else str(sink.dead_letter_after_minutes),
-                   max_per_minute=str(sink.config.get("max_per_minute") or ""))
+                   max_per_minute=str(sink.config.get("max_per_minute") or ""),
+                   max_concurrency=str(sink.max_concurrency))
 
     @classmethod
     def from_post(cls, kind: str, data: QueryDict) -> SinkFormState:
@@ -48,7 +50,8 @@ class SinkFormState:
                    headers=[{"name": data.get(f"h-{i}-name", "").strip(), "value": data.get(f"h-{i}-value", "")}
                             for i in range(count)],
                    dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip(),
-                   max_per_minute=data.get("max_per_minute", "").strip())
+                   max_per_minute=data.get("max_per_minute", "").strip(),
+                   max_concurrency=data.get("max_concurrency", "1").strip() or "1")
 
     def apply(self, action: str) -> bool:
         verb, _, number = action.partition(":")
@@ -72,7 +75,9 @@ class SinkFormState:
                 else self.max_per_minute
         return {"name": self.name, "kind": self.kind, "enabled": self.enabled, "config": config,
                 # An empty box means "never": outages pause the sink instead.
-                "dead_letter_after_minutes": self.dead_letter_after_minutes or None}
+                "dead_letter_after_minutes": self.dead_letter_after_minutes or None,
+                # Not a number: passed on as typed, so the serializer names the field.
+                "max_concurrency": int(self.max_concurrency) if self.max_concurrency.isdigit() else self.max_concurrency}
 
 
 METHOD_CHOICES = METHODS

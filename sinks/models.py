@@ -15,6 +15,7 @@ from django.db import models
 from projects.models import Project
 
 DEAD_LETTER_AFTER_MAX_MINUTES = 7 * 24 * 60
+MAX_CONCURRENCY_MAX = 256  # sinks.worker.consumer.MAX_CONCURRENCY_LIMIT
 
 
 class Sink(models.Model):
@@ -28,6 +29,10 @@ class Sink(models.Model):
     # transiently for this many minutes goes to the dead letters instead (null = never).
     dead_letter_after_minutes = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(DEAD_LETTER_AFTER_MAX_MINUTES)])
+    # Outputs delivered at once, at most (an adaptive controller finds the target's capacity below it);
+    # 1 keeps the outputs' order, more delivers faster but out of order (docs/sinks.md).
+    max_concurrency = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY_MAX)])
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

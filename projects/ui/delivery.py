@@ -1,4 +1,5 @@
-"""The Activity page's "Delivery to the agent" panel: the adaptive concurrency and the cost guards.
+"""The Activity page's "Delivery to the agent" panel (the adaptive concurrency and the cost guards) and
+its compact per-sink rows (each sink's concurrency limit, in flight, RTT and throttled time).
 
 From the dashboard's sample history (``projects.ui.stats.sample``): the current concurrency
 limit, batches in flight and waiting, RTT p50/p99, time throttled by a limit and what throttles
@@ -31,3 +32,18 @@ def delivery_panel(history: list[tuple[float, dict]]) -> dict | None:
         "rtt_peak": max((value for value in rtts if value is not None), default=None),
         "width": CHART_WIDTH, "height": CHART_HEIGHT,
     }
+
+
+def sink_rows(project, history: list[tuple[float, dict]]) -> list[dict]:
+    """One row per sink a runsink process has reported figures for, in the sinks' order."""
+    flows = (history[-1][1].get("sink_flows") or {}) if history else {}
+    if not flows:
+        return []
+    rows = []
+    for sink_id, name, max_concurrency in project.sinks.order_by("created_at").values_list("pk", "name",
+                                                                                         "max_concurrency"):
+        figures = flows.get(str(sink_id))
+        if figures is not None:
+            rows.append({**figures, "name": name, "max_concurrency": max_concurrency,
+                         "throttled_minutes": round(float(figures.get("throttled_seconds") or 0) / 60, 1)})
+    return rows

@@ -74,6 +74,10 @@ def _flatten(stats: dict) -> dict:
         "pipeline_stalled_since": stats.get("pipeline_stalled_since"),
         "delivery": stats.get("delivery"),
         "pipeline_last_error": stats.get("pipeline_last_error") or "",
+        # Each sink's delivery figures (concurrency limit, in flight, RTT, throttled time) once a worker wrote them.
+        "sink_flows": {sink_id: {name: values.get(name) for name in (
+            "concurrency_limit", "in_flight", "rtt_p50_ms", "rtt_p99_ms", "throttled_seconds")}
+            for sink_id, values in sinks.items() if values.get("concurrency_limit") is not None},
         "sink_stalls": {sink_id: [values["stalled_since"], values.get("last_error") or ""]
                         for sink_id, values in sinks.items() if values.get("stalled_since")},
     }

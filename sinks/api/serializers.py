@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from sinks.kinds import KINDS, get_kind
 from sinks.kinds.base import ConfigError
-from sinks.models import DEAD_LETTER_AFTER_MAX_MINUTES, Sink
+from sinks.models import DEAD_LETTER_AFTER_MAX_MINUTES, MAX_CONCURRENCY_MAX, Sink
 
 
 class SinkSerializer(serializers.ModelSerializer):
@@ -15,10 +15,12 @@ class SinkSerializer(serializers.ModelSerializer):
     config = serializers.JSONField()
     dead_letter_after_minutes = serializers.IntegerField(min_value=1, max_value=DEAD_LETTER_AFTER_MAX_MINUTES,
                                                          required=False, allow_null=True)
+    max_concurrency = serializers.IntegerField(min_value=1, max_value=MAX_CONCURRENCY_MAX, required=False)
 
     class Meta:
         model = Sink
-        fields = ["id", "name", "kind", "enabled", "config", "dead_letter_after_minutes", "last_error", "last_error_at", "created_at",
+        fields = ["id", "name", "kind", "enabled", "config", "dead_letter_after_minutes", "max_concurrency",
+                  "last_error", "last_error_at", "created_at",
                   "updated_at"]
         read_only_fields = ["id", "last_error", "last_error_at", "created_at", "updated_at"]
 

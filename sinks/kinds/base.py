@@ -28,14 +28,19 @@ class ConfigError(ValueError):
 class TransportError(Exception):
     """A delivery failed. ``permanent`` errors go to the DLQ at once; others are retried.
 
-    ``retry_after`` is the wait the target asked for (Retry-After), in seconds.
+    ``retry_after`` is the wait the target asked for (Retry-After), in seconds. ``status`` (the HTTP
+    status, None without an answer) and ``timed_out`` tell the sink's concurrency controller whether
+    the target asked for less.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 status: int | None = None, timed_out: bool = False):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
+        self.status = status
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ class HttpSinkKind(SinkKind):
     def raise_for_answer(cls, answer: Answer) -> None:
         """Raise the TransportError a non-2xx HTTP answer means for this kind."""
         raise TransportError(f"{cls.target} answered {answer.error}", permanent=answer.permanent,
-                             retry_after=answer.retry_after)
+                             retry_after=answer.retry_after, status=answer.status)
 
     @classmethod
     async def deliver(cls, config: dict, message: dict, context: DeliveryContext) -> None:
@@ -113,5 +118,9 @@ class HttpSinkKind(SinkKind):
         if answer.ok:
             return
         if answer.status is None:  # no HTTP answer: the core's sentence already names the target
-            raise TransportError(answer.error, permanent=answer.permanent)
-        cls.raise_for_answer(answer)
+            raise TransportError(answer.error, permanent=answer.permanent, timed_out=answer.failure == "timeout")
+        try:
+            cls.raise_for_answer(answer)
+        except TransportError as exc:
+            exc.status = exc.status if exc.status is not None else answer.status
+            raise

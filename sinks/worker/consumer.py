@@ -2,7 +2,10 @@
 
 Each sink has its own cursor, so a failing Slack never delays or duplicates a webhook.
 ``process_batch`` is one iteration: fetch, deliver each message in order with retries,
-ack after success or after the DLQ stored the failure, nak on shutdown. While a batch is
+ack after success or after the DLQ stored the failure, nak on shutdown. A sink whose
+``maxConcurrency`` is above 1 delivers a batch's messages concurrently instead, as many at a time
+as its adaptive concurrency controller (pipelines.worker.flow.DeliveryGate) allows; order is then
+not kept. While a batch is
 being worked on, a keepalive marks every unacknowledged message in progress so the server
 does not hand it to another runsink process during long retries; so ack_wait is short
 (5 s), and a crashed runsink's messages go to another one about 5 s later.
@@ -31,6 +34,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from outbound import RetryPolicy
+from pipelines.worker.flow import DeliveryGate
 from projects.streams import output_stream, output_subject
 from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
@@ -42,6 +46,15 @@ from sinks.worker.stats import StatsRecorder
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "glassflow_config_version"
+MAX_CONCURRENCY_LIMIT = 256  # also the model's bound (sinks.models)
+
+
+def max_concurrency_of(sink: dict) -> int:
+    """The sink's ``maxConcurrency`` from the config document; 1 (strict order) when absent or invalid."""
+    value = sink.get("maxConcurrency", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return 1
+    return min(value, MAX_CONCURRENCY_LIMIT)
 
 
 def consumer_name(sink_id: object, generation: int = 0) -> str:
@@ -154,6 +167,8 @@ class SinkConsumer:
         self.subscription: JetStreamContext.PullSubscription | None = None
         self.pacer = pacer or Pacer()  # shared by the worker's consumers: one budget per target URL
         self.inflight: list[Msg] = []
+        self.gate: DeliveryGate | None = None  # only while maxConcurrency > 1; keeps what it learnt
+        self.delivering = 0  # outputs being delivered right now (their retries included)
         # Leave room for headers and protocol overhead under the server's max_payload.
         self.max_entry_bytes = max(64 * 1024, max_payload - 16 * 1024)
 
@@ -184,7 +199,29 @@ class SinkConsumer:
                               self.config_version)
         self.subscription = await self.js.pull_subscribe_bind(consumer=self.name, stream=output_stream(self.project_id))
 
+    def current_gate(self) -> DeliveryGate | None:
+        """The controller for this sink's current maxConcurrency; None for strict order (1)."""
+        limit = max_concurrency_of(self.sink)
+        if limit == 1:
+            if self.gate is not None:
+                self.gate.stop()
+                self.gate = None
+            return None
+        if self.gate is None:
+            self.gate = DeliveryGate(limit)
+        else:
+            self.gate.configure(limit, None, None)
+        return self.gate
+
+    def record_flow(self) -> None:
+        gate = self.gate
+        limit, in_flight = (gate.controller.limit, gate.controller.in_flight) if gate else (1, self.delivering)
+        self.stats.flow(self.project_id, self.sink_id, limit, in_flight)
+
     async def unbind(self) -> None:
+        if self.gate is not None:
+            self.gate.stop()
+            self.gate = None
         if self.subscription is not None:
             with contextlib.suppress(Exception):  # the connection may already be gone
                 await self.subscription.unsubscribe()
@@ -195,7 +232,9 @@ class SinkConsumer:
         if self.subscription is None:
             await self.bind()
         try:
-            messages = await self.subscription.fetch(self.options.batch_size, timeout=self.options.fetch_timeout)
+            # A concurrent sink fetches enough to fill its largest allowed concurrency.
+            size = max(self.options.batch_size, max_concurrency_of(self.sink))
+            messages = await self.subscription.fetch(size, timeout=self.options.fetch_timeout)
         except (nats.errors.TimeoutError, TimeoutError):
             return BatchResult()  # no work: fetch timing out is the normal idle case
         if not messages:
@@ -204,14 +243,19 @@ class SinkConsumer:
         result = BatchResult(received=len(messages))
         self.inflight = list(messages)
         keepalive = asyncio.create_task(self._keepalive())
+        gate = self.current_gate()
         try:
-            for msg in messages:
-                if self.stop.is_set():
-                    await msg.nak(delay=self.options.handback_delay)  # another process (or our restart) takes it
-                    result.requeued += 1
-                else:
-                    await self.handle(msg, result)
-                self.inflight.remove(msg)
+            if gate is None:
+                for msg in messages:
+                    await self._handle_one(msg, result, None)
+            else:
+                # The gate decides how many go at once; the others wait for a turn, kept alive meanwhile.
+                outcomes = await asyncio.gather(*(self._handle_one(msg, result, gate) for msg in messages),
+                                                return_exceptions=True)
+                # Only once every delivery ended: the rest would otherwise be handed back while still going.
+                failure = next((item for item in outcomes if isinstance(item, BaseException)), None)
+                if failure is not None:
+                    raise failure
         finally:
             keepalive.cancel()
             for msg in self.inflight:  # an exception escaped: give the rest back now, not after ack_wait
@@ -223,6 +267,14 @@ class SinkConsumer:
                     time.monotonic() - started)
         return result
 
+    async def _handle_one(self, msg: Msg, result: BatchResult, gate: DeliveryGate | None) -> None:
+        if self.stop.is_set():
+            await msg.nak(delay=self.options.handback_delay)  # another process (or our restart) takes it
+            result.requeued += 1
+        else:
+            await self.handle(msg, result, gate)
+        self.inflight.remove(msg)
+
     async def _keepalive(self) -> None:
         while True:
             await asyncio.sleep(self.options.keepalive_interval)
@@ -230,7 +282,7 @@ class SinkConsumer:
                 with contextlib.suppress(Exception):
                     await msg.in_progress()
 
-    async def handle(self, msg: Msg, result: BatchResult) -> None:
+    async def handle(self, msg: Msg, result: BatchResult, gate: DeliveryGate | None = None) -> None:
         target = (msg.headers or {}).get(REPLAY_SINK_HEADER)
         if target and target != self.sink_id:
             await msg.ack()  # a replay meant for another sink of this project
@@ -247,7 +299,10 @@ class SinkConsumer:
             return
         kind = get_kind(self.sink["kind"])
         config = self.sink.get("config", {})
-        waited = await self.pacer.wait_turn(kind, config, self.stop)
+        if gate is None:
+            waited = await self.pacer.wait_turn(kind, config, self.stop)
+        else:
+            waited = await self.pacer.reserve_turn(kind, config, self.stop)
         if waited:
             self.stats.throttled(self.project_id, self.sink_id, waited)
         if self.stop.is_set():
@@ -255,13 +310,18 @@ class SinkConsumer:
             result.requeued += 1
             return
         started = time.monotonic()
+        self.delivering += 1
+        self.record_flow()
         try:
             outcome = await deliver_with_retries(
                 kind, config, message, self.context, self.retry_policy(), self.stop,
                 label=self.label, on_failed_attempt=lambda error, permanent: self.stats.attempt_failed(
-                    self.project_id, self.sink_id, error, transient=not permanent))
+                    self.project_id, self.sink_id, error, transient=not permanent), gate=gate)
         finally:
-            self.pacer.done(kind, config)
+            self.delivering -= 1
+            if gate is None:
+                self.pacer.done(kind, config)
+            self.record_flow()
         if outcome.delivered:
             await msg.ack()
             rtt = time.monotonic() - started if outcome.attempts == 1 else None

@@ -16,3 +16,7 @@ THROTTLED_SECONDS = Counter("glassflow_sink_throttled_seconds_total",
                             "Time outputs waited for the sink's max_per_minute (Slack: 60)", ["project", "sink"])
 ROUND_TRIP_SECONDS = Gauge("glassflow_sink_rtt_seconds", "Round-trip time of recent first-attempt deliveries",
                            ["project", "sink", "quantile"])
+CONCURRENCY_LIMIT = Gauge("glassflow_sink_concurrency_limit",
+                          "Outputs the sink's adaptive concurrency controller lets go at once (1: strict order)",
+                          ["project", "sink"])
+IN_FLIGHT = Gauge("glassflow_sink_in_flight", "Outputs being delivered to the sink right now", ["project", "sink"])

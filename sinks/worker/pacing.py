@@ -51,6 +51,23 @@ class Pacer:
                 pass
         return time.monotonic() - started
 
+    async def reserve_turn(self, kind: type[SinkKind], config: dict, stop: asyncio.Event) -> float:
+        """For concurrent deliveries: take the next free slot at once, then wait for it. Several
+        outputs of one sink wait at the same time, so each must claim its own slot (spaced from the
+        previous start, not end); the seconds waited, as ``wait_turn``."""
+        limiter = self.limiter_for(kind, config)
+        if limiter is None:
+            return 0.0
+        started = time.monotonic()
+        wait = limiter.wait(started)
+        limiter.take(started)
+        if wait > 0:
+            try:
+                await asyncio.wait_for(stop.wait(), wait)
+            except TimeoutError:
+                pass
+        return time.monotonic() - started
+
     def done(self, kind: type[SinkKind], config: dict) -> None:
         """The delivery (with its retries) ended: the next message waits a full spacing from now."""
         limiter = self.limiter_for(kind, config)

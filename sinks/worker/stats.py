@@ -2,7 +2,7 @@
 
 The worker cannot write the database, so each sink's key ``{projectId}.sink.{sinkId}`` holds
 ``{"sinkId", "deliveries", "failures", "dlq", "lastError", "lastErrorAt", "lastSuccessAt",
-"stalledSince", "updatedAt"}`` (``stalledSince``: the first transient failure since the last
+"stalledSince", "throttledSeconds", "rttP50Ms", "rttP99Ms", "concurrencyLimit", "inFlight", "updatedAt"}`` (``stalledSince``: the first transient failure since the last
 delivery, null when the sink is delivering); the API merges it into the sink's last_error when serving. Several runsink
 processes share a sink's consumer, so a process never overwrites the key with its own view:
 it adds its deltas with compare-and-set on the key's revision.
@@ -52,10 +52,11 @@ class SinkTally:
     stalled_since: str | None = None  # first transient failure after this window's last success
     throttled_seconds: float = 0.0
     rtt_ms: tuple[float | None, float | None] | None = None  # p50, p99 of recent deliveries
+    flow: tuple[int, int] | None = None  # concurrency limit, in flight: this process's latest view
 
     def empty(self) -> bool:
         return not (self.deliveries or self.failures or self.dlq or self.last_error_at or self.last_success_at
-                    or self.throttled_seconds or self.rtt_ms)
+                    or self.throttled_seconds or self.rtt_ms or self.flow)
 
     def merge_into(self, current: dict) -> dict:
         merged = {**current, "sinkId": self.sink_id, "updatedAt": utc_now()}
@@ -80,6 +81,8 @@ class SinkTally:
         merged["throttledSeconds"] = round(throttled + self.throttled_seconds, 3)
         if self.rtt_ms is not None:  # a gauge: the latest view of whichever worker wrote last
             merged["rttP50Ms"], merged["rttP99Ms"] = self.rtt_ms
+        if self.flow is not None:  # gauges too
+            merged["concurrencyLimit"], merged["inFlight"] = self.flow
         return merged
 
 
@@ -109,6 +112,12 @@ class StatsRecorder:
             tally.rtt_ms = trips.percentiles_ms()
             for quantile, value in zip(("0.5", "0.99"), tally.rtt_ms, strict=True):
                 metrics.ROUND_TRIP_SECONDS.labels(project_id, sink_id, quantile).set(value / 1000)
+
+    def flow(self, project_id: str, sink_id: str, limit: int, in_flight: int) -> None:
+        """The sink's current concurrency limit and outputs in flight in this process."""
+        self.tally(project_id, sink_id).flow = (limit, in_flight)
+        metrics.CONCURRENCY_LIMIT.labels(project_id, sink_id).set(limit)
+        metrics.IN_FLIGHT.labels(project_id, sink_id).set(in_flight)
 
     def throttled(self, project_id: str, sink_id: str, seconds: float) -> None:
         """Time an output waited for the sink's rate limit."""

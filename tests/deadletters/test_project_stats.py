@@ -93,7 +93,7 @@ def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
     assert hook_figures | {"last_success_at": None, "rtt_p50_ms": None, "rtt_p99_ms": None} == {
         "name": "hook", "deliveries": 2, "failures": 0, "dlq": 0, "last_error": "", "last_error_at": None,
         "last_success_at": None, "stalled_since": None, "lag": 0, "throttled_seconds": 0, "rtt_p50_ms": None,
-        "rtt_p99_ms": None}
+        "rtt_p99_ms": None, "concurrency_limit": 1, "in_flight": 0}  # a strict-order sink: one at a time
     failing = body["sinks"][chat["id"]]
     assert failing["failures"] == 2 and failing["deliveries"] == 0 and "invalid_payload" in failing["last_error"]
     assert body["consumer_lag"] == {f"sink-{hook['id']}": 0, f"sink-{chat['id']}": 0}

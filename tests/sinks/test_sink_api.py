@@ -57,6 +57,8 @@ def test_updating_with_masked_values_keeps_the_secrets(team):
     ({"name": "x", "kind": "slack", "config": {}}, "config"),
     ({"name": "", "kind": "slack", "config": {"webhook_url": SLACK_URL}}, "name"),
     ({"kind": "slack", "config": {"webhook_url": SLACK_URL}}, "name"),
+    ({"name": "x", "kind": "slack", "config": {"webhook_url": SLACK_URL}, "max_concurrency": 0}, "max_concurrency"),
+    ({"name": "x", "kind": "slack", "config": {"webhook_url": SLACK_URL}, "max_concurrency": 257}, "max_concurrency"),
 ])
 def test_invalid_sinks_are_400_naming_the_field(team, body, field):
     response = client_for(team.admin).post(sinks_path(team), body, format="json")
@@ -97,3 +99,16 @@ def test_masked_webhook_headers_are_not_kept_when_the_url_moves_to_another_host(
     retyped = client.patch(f"{sinks_path(team)}{created['id']}/", {"config": {
         "url": "https://attacker.example.net/x", "headers": {"X-Token": "new-token"}}}, format="json")
     assert retyped.status_code == 200
+
+
+def test_max_concurrency_defaults_to_one_and_reaches_the_config_document(team):
+    from projects.configdoc import build_config_document
+
+    client = client_for(team.admin)
+    strict = client.post(sinks_path(team), {"name": "in-order", "kind": "slack", "config": {"webhook_url": SLACK_URL}},
+                         format="json").json()
+    fast = client.post(sinks_path(team), {"name": "fast", "kind": "webhook", "max_concurrency": 8,
+                                          "config": {"url": "https://ops.example.com/hook"}}, format="json").json()
+    assert (strict["max_concurrency"], fast["max_concurrency"]) == (1, 8)
+    document = {sink["name"]: sink for sink in build_config_document(team.project)["sinks"]}
+    assert document["in-order"]["maxConcurrency"] == 1 and document["fast"]["maxConcurrency"] == 8
