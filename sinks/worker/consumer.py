@@ -250,8 +250,12 @@ class SinkConsumer:
                     await self._handle_one(msg, result, None)
             else:
                 # The gate decides how many go at once; the others wait for a turn, kept alive meanwhile.
-                outcomes = await asyncio.gather(*(self._handle_one(msg, result, gate) for msg in messages),
-                                                return_exceptions=True)
+                release = asyncio.create_task(self._release_on_stop(gate))
+                try:
+                    outcomes = await asyncio.gather(*(self._handle_one(msg, result, gate) for msg in messages),
+                                                    return_exceptions=True)
+                finally:
+                    release.cancel()
                 # Only once every delivery ended: the rest would otherwise be handed back while still going.
                 failure = next((item for item in outcomes if isinstance(item, BaseException)), None)
                 if failure is not None:
@@ -274,6 +278,12 @@ class SinkConsumer:
         else:
             await self.handle(msg, result, gate)
         self.inflight.remove(msg)
+
+    async def _release_on_stop(self, gate: DeliveryGate) -> None:
+        """On shutdown, outputs still waiting for a turn are handed back at once (the gate answers them
+        None), not sent one by one as the ones in flight finish."""
+        await self.stop.wait()
+        gate.stop()
 
     async def _keepalive(self) -> None:
         while True:

@@ -5,6 +5,7 @@ nats-server and loopback HTTP servers that take their time."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import threading
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nats
 import pytest
+from prometheus_client import REGISTRY
 
 from projects import natsops
 from projects.streams import StreamLimits, dlq_stream, output_stream, output_subject
@@ -36,29 +38,32 @@ class SlowTarget:
         self.lock = threading.Lock()
         self.in_flight = self.peak = self.refused = 0
         self.accepted: list[str] = []
+        self.arrivals: list[float] = []
+        self.project_id = self.sink_id = ""
         target = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with target.lock:
+                    target.arrivals.append(time.monotonic())
                     target.in_flight += 1
                     over = target.capacity is not None and target.in_flight > target.capacity
                     if over:
                         target.refused += 1
                     else:
                         target.peak = max(target.peak, target.in_flight)
-                try:
+                if not over:
+                    time.sleep(target.delay)
+                with target.lock:
+                    # Done before the answer goes out: the client may send its next request as soon as it
+                    # has read this one, and that one must not count this as still in flight.
+                    target.in_flight -= 1
                     if not over:
-                        time.sleep(target.delay)
-                        with target.lock:
-                            target.accepted.append(json.loads(body)["requestId"])
-                    self.send_response(429 if over else 200)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                finally:
-                    with target.lock:
-                        target.in_flight -= 1
+                        target.accepted.append(json.loads(body)["requestId"])
+                self.send_response(429 if over else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args):
                 pass
@@ -88,17 +93,18 @@ def make_target():
         target.close()
 
 
-async def deliver_all(nats_url: str, target: SlowTarget, max_concurrency: int, count: int) -> tuple[dict, dict, int]:
+async def deliver_all(nats_url: str, target: SlowTarget, max_concurrency: int, count: int,
+                      **config) -> tuple[dict, dict, int]:
     """Publish ``count`` outputs to a webhook sink and run the worker until the target accepted them all;
     the consumer's state, the sink's stats key and the DLQ depth afterwards."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
+    project_id, sink_id = target.project_id, target.sink_id = str(uuid.uuid4()), str(uuid.uuid4())
     await natsops.ensure_streams(js, project_id, SMALL)
     kv = await natsops.config_bucket(js, BUCKET, 1)
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": max_concurrency,
-         "config": {"url": target.url(), "method": "POST", "headers": {}}}]})
+         "config": {"url": target.url(), "method": "POST", "headers": {}, **config}}]})
     worker = SinkWorker(nc, dataclasses.replace(fast_options(), config_bucket=BUCKET))
     try:
         await worker.load_config()
@@ -137,6 +143,9 @@ async def test_a_concurrent_sink_has_several_requests_in_flight_and_delivers_eac
     assert dead == 0
     assert 1 < stats["concurrencyLimit"] <= 8 and stats["inFlight"] == 0
     assert stats["deliveries"] == 40 and stats["rttP50Ms"] >= 250
+    labels = {"project": target.project_id, "sink": target.sink_id}
+    assert REGISTRY.get_sample_value("glassflow_sink_concurrency_limit", labels) == stats["concurrencyLimit"]
+    assert REGISTRY.get_sample_value("glassflow_sink_in_flight", labels) == 0
 
 
 async def test_a_target_refusing_above_its_capacity_gets_everything_without_dead_letters(nats_server, make_target):
@@ -154,3 +163,42 @@ async def test_strict_order_is_kept_with_max_concurrency_one(nats_server, make_t
     consumer, stats, dead = await deliver_all(nats_server.url, target, 1, 12)
     assert target.accepted == [f"r{n}" for n in range(12)] and target.peak == 1
     assert consumer == {"ack_pending": 0, "pending": 0} and stats["concurrencyLimit"] == 1
+
+
+async def test_a_concurrent_sink_still_keeps_to_its_max_per_minute(nats_server, make_target):
+    target = make_target(0.0)
+    consumer, stats, dead = await deliver_all(nats_server.url, target, 8, 4, max_per_minute=120)
+    gaps = [later - earlier for earlier, later in zip(target.arrivals, target.arrivals[1:], strict=False)]
+    assert len(target.arrivals) == 4 and min(gaps) >= 0.45, gaps
+    assert stats["throttledSeconds"] > 1.0 and consumer == {"ack_pending": 0, "pending": 0}
+
+
+async def test_shutdown_hands_back_the_outputs_waiting_for_a_turn_at_once(nats_server, make_target):
+    target = make_target(1.5)
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await natsops.ensure_streams(js, project_id, SMALL)
+    kv = await natsops.config_bucket(js, BUCKET, 1)
+    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
+        {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": 4,
+         "config": {"url": target.url(), "method": "POST", "headers": {}}}]})
+    worker = SinkWorker(nc, dataclasses.replace(fast_options(), config_bucket=BUCKET))
+    try:
+        await worker.load_config()
+        for n in range(12):
+            message = {"projectId": project_id, "requestId": f"r{n}", "receivedAt": "t", "payload": {"n": n}}
+            await js.publish(output_subject(project_id), json.dumps(message).encode())
+        batch = asyncio.create_task(worker.consumers[sink_id].process_batch())
+        await wait_for_async(lambda: target.arrivals, timeout=10, message="the first request")
+        stopped_at = time.monotonic()
+        worker.stop.set()
+        result = await asyncio.wait_for(batch, 30)
+        took = time.monotonic() - stopped_at
+    finally:
+        await worker.shutdown()
+        await nc.close()
+    # Only the requests already sent finish (about one answer's time); the others go back unsent.
+    assert took < 4.0, f"the batch ended {took:.1f} s after the stop"
+    assert result.received == 10 and result.delivered + result.requeued == 10 and result.dead_lettered == 0
+    assert result.requeued >= 7 and len(target.accepted) == result.delivered
