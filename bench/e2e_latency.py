@@ -80,12 +80,18 @@ asyncio.run(main())
 '''
 
 
-def load_ingest_bench():
-    """bench/ingest.py's raw keep-alive HTTP client and /proc helpers (loaded by path: the name
-    ``ingest`` is the project's app)."""
-    spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
+def load_bench_module(name: str, filename: str):
+    """A module of bench/ loaded by path (the name ``ingest`` is the project's app)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / filename)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_ingest_bench():
+    """bench/ingest.py's /proc helpers, with bench/ingest_load.py's raw keep-alive HTTP client."""
+    module = load_bench_module("bench_ingest", "ingest.py")
+    module.HttpConnection = load_bench_module("bench_ingest_load", "ingest_load.py").HttpConnection
     return module
 
 
