@@ -139,12 +139,16 @@ def test_at_most_max_concurrency_batches_run_at_once(serve, server):
 
 
 def test_batches_beyond_the_queue_are_turned_away_with_503(serve, server):
-    release = threading.Event()
-    agent = serve(AgentApp(lambda batch: release.wait(5) and None, api_key="k", endpoint=server.url,
-                           max_concurrency=1, max_queue=0))
+    started, release = threading.Event(), threading.Event()
+
+    def hold(batch):
+        started.set()
+        release.wait(5)
+
+    agent = serve(AgentApp(hold, api_key="k", endpoint=server.url, max_concurrency=1, max_queue=0))
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(agent.post, request_id="a")
-        time.sleep(0.2)  # let the first batch take the only slot
+        assert started.wait(5), "the first batch took the only slot"
         busy = agent.post(request_id="b")
         release.set()
         assert first.result().status_code == 200
