@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from glassflow_site.timestamps import format_rfc3339
 from projects.streams import dlq_stream, dlq_subject, output_stream, raw_stream
 from sinks.worker.consumer import parse_consumer_name
 from sinks.worker.stats import read_stats
@@ -52,7 +53,7 @@ def pipeline_health(workers: list[dict], now: datetime) -> dict:
     A stalled worker writes its key at every retry; a key not written for STALE_AFTER belongs
     to a worker that is gone, and its stall no longer counts.
     """
-    fresh_after = (now - STALE_AFTER).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fresh_after = format_rfc3339(now - STALE_AFTER)
     stalls = [str(w["stalled_since"]) for w in workers
               if w.get("stalled_since") and str(w.get("updatedAt") or "") >= fresh_after]
     errors = [(str(w.get("last_error_at") or ""), str(w.get("last_error") or "")) for w in workers
@@ -65,7 +66,7 @@ def pipeline_health(workers: list[dict], now: datetime) -> dict:
 def delivery_figures(workers: list[dict], now: datetime) -> dict:
     """The agent delivery of every running worker together: concurrency limits and batches in flight
     add up, the RTT is the worst worker's, throttled time adds up, and what throttles is named."""
-    fresh_after = (now - STALE_AFTER).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fresh_after = format_rfc3339(now - STALE_AFTER)
     live = [w for w in workers if w.get("state") == "running" and str(w.get("updatedAt") or "") >= fresh_after
             and "concurrencyLimit" in w]
 

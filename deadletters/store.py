@@ -18,6 +18,7 @@ from typing import Any
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
+from glassflow_site.timestamps import format_rfc3339
 from projects.streams import DLQ_STAGES, SIGNAL_SUBJECT, dlq_stream, dlq_subject, output_subject, raw_subject
 from sinks.worker.deadletter import REPLAY_SINK_HEADER
 
@@ -51,7 +52,7 @@ def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes 
         entry = {"reason": "unreadable dead-letter entry", "raw": (data or b"").decode(errors="replace")}
     entry = {**entry, "seq": seq, "stage": entry.get("stage", stage)}
     if time is not None:
-        entry["storedAt"] = time.isoformat().replace("+00:00", "Z")
+        entry["storedAt"] = format_rfc3339(time, timespec="microseconds")
     return entry
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from glassflow_site.timestamps import format_rfc3339
 from projects.models import Project
 from projects.streams import dlq_stream, output_stream, raw_stream
 
@@ -33,7 +34,7 @@ def build_config_document(project: Project) -> dict:
         "projectId": str(project.pk),
         "name": project.name,
         "version": project.config_version,
-        "generatedAt": timezone.now().isoformat().replace("+00:00", "Z"),
+        "generatedAt": format_rfc3339(timezone.now(), timespec="microseconds"),
         "streams": {"raw": raw_stream(project.pk), "output": output_stream(project.pk),
                     "dlq": dlq_stream(project.pk)},
         "apiKeys": [{"id": key.pk, "prefix": key.prefix, "hash": key.key_hash} for key in keys],

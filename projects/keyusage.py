@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 
+from glassflow_site.timestamps import parse_rfc3339
 from projects.models import ApiKey
 from projects.natsbridge import NatsUnavailable, bridge
 
 logger = logging.getLogger(__name__)
 
 KEY_USE_BUCKET = "gf-ai-keyuse"
-
-
-def _parse(value: bytes) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.decode().replace("Z", "+00:00"))
-    except (UnicodeDecodeError, ValueError):
-        return None
 
 
 def refresh_last_used(keys: list[ApiKey]) -> None:
@@ -53,7 +46,7 @@ def refresh_last_used(keys: list[ApiKey]) -> None:
         logger.info("key usage not refreshed: %s", exc)
         return
     for key, value in zip(keys, values, strict=True):
-        used = _parse(value) if value else None
+        used = parse_rfc3339(value)
         if used is not None and (key.last_used_at is None or used > key.last_used_at):
             key.last_used_at = used
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=used)

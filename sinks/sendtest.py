@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 
+from glassflow_site.timestamps import now_rfc3339, parse_rfc3339
 from outbound import Outbound
 from projects.natsbridge import NatsUnavailable, bridge
 from sinks.kinds import get_kind
 from sinks.kinds.base import USER_AGENT, DeliveryContext, TransportError
 from sinks.models import Sink
-from sinks.worker.stats import read_stats, utc_now
+from sinks.worker.stats import read_stats
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def sample_output_message(project_id: object) -> dict:
     return {
         "projectId": str(project_id),
         "requestId": "glassflow-test-message",
-        "receivedAt": utc_now(),
+        "receivedAt": now_rfc3339(),
         "payload": {
             "summary": "Test message from GlassFlow: this sink is configured correctly.",
             "severity": "info",
@@ -73,25 +73,16 @@ def live_status(project_id: object) -> dict[str, dict]:
     return {key.removeprefix(f"{prefix}."): value for key, value in values.items()}
 
 
-def _parse(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def merge_status(data: dict, status: dict | None) -> dict:
     """Serialized sink + the worker's status: the newest error wins; a later success clears the message."""
     if not status:
         return data
-    stored_at = _parse(data.get("last_error_at"))
-    worker_at = _parse(status.get("lastErrorAt"))
+    stored_at = parse_rfc3339(data.get("last_error_at"))
+    worker_at = parse_rfc3339(status.get("lastErrorAt"))
     if worker_at and (stored_at is None or worker_at > stored_at):
         data["last_error"], data["last_error_at"] = status.get("lastError") or "", status["lastErrorAt"]
         stored_at = worker_at
-    success_at = _parse(status.get("lastSuccessAt"))
+    success_at = parse_rfc3339(status.get("lastSuccessAt"))
     if success_at and stored_at and success_at > stored_at:
         data["last_error"] = ""
     return data

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.timestamps import parse_rfc3339
 from projects.access import can, membership_for
 from projects.configsync import config_changed
 from projects.models import Membership, Role
@@ -35,15 +36,9 @@ def _list_context(membership: Membership) -> dict:
         status = merge_status({"last_error": sink.last_error, "last_error_at": sink.last_error_at and
                                sink.last_error_at.isoformat()}, worker_status.get(str(sink.pk)))
         sinks.append({"sink": sink, "target": state.url, "method": state.method if sink.kind == "webhook" else "",
-                      "last_error": status["last_error"], "last_error_at": _parse_time(status["last_error_at"])})
+                      "last_error": status["last_error"], "last_error_at": parse_rfc3339(status["last_error_at"])})
     return {"project": project, "membership": membership, "tab": "sinks", "sinks": sinks, "kinds": KINDS,
             "is_admin": can(membership, Role.ADMIN)}
-
-
-def _parse_time(value):
-    from django.utils.dateparse import parse_datetime
-
-    return parse_datetime(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
 
 
 @login_required

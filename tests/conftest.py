@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
-import nats
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -13,7 +11,9 @@ from rest_framework.test import APIClient
 
 from glassflow_site.natsserver import NatsServer
 from projects.natsbridge import bridge
-from tests.factories import Team, make_team
+from tests.support.clients import Js
+from tests.support.factories import Team, make_team
+from tests.support.sink_harness import teams_with_streams
 
 # Password hashing at production strength makes every login in the suite take ~0.3 s.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -53,29 +53,12 @@ def team(db) -> Team:
     return make_team()
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-class Js:
-    """Run JetStream look-ups from synchronous tests against the session's server."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def run(self, operation):
-        async def main():
-            nc = await nats.connect(self.url, connect_timeout=2, max_reconnect_attempts=0)
-            try:
-                return await operation(nc.jetstream())
-            finally:
-                await nc.close()
-
-        return asyncio.run(main())
-
-
 @pytest.fixture
 def js(nats_server) -> Js:
     return Js(nats_server.url)
+
+
+@pytest.fixture
+def new_team(settings):
+    """Factory of teams whose project has real (small) streams and a KV document; removed afterwards."""
+    yield from teams_with_streams(settings)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from projects.outbound import OutboundTargetError, check_url
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 LONG_LABEL = "a" * 64
 LONG_NAME = ".".join(["b" * 60] * 5)  # 304 characters

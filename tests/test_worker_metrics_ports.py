@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from glassflow_site.natsserver import free_port
-from tests.deadline import wait_for
-from tests.ui.browser_support import ROOT
+from tests.support.browser import ROOT
+from tests.support.deadline import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from glassflow_site.timestamps import now_rfc3339
 from projects.streams import output_subject
 from runs.recorder import record_output
 
@@ -32,7 +32,7 @@ MAX_REQUEST_ID = 200
 
 
 def received_at() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return now_rfc3339()
 
 
 def parse_output_request(body: bytes, header_request_id: str | None) -> tuple[object, str | None]:

@@ -11,20 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
 
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
+from glassflow_site.timestamps import now_rfc3339
 from projects import natsops
 
 logger = logging.getLogger(__name__)
 
 _RETRY_SECONDS = 2.0
-
-
-def rfc3339_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class KeyUsageRecorder:
@@ -44,7 +40,7 @@ class KeyUsageRecorder:
         if last is not None and now - last < self._interval:
             return
         self._noted[prefix] = now
-        self._pending[prefix] = rfc3339_now()
+        self._pending[prefix] = now_rfc3339(timespec="seconds")
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from glassflow_site.timestamps import format_rfc3339
 
 STAGE = "pipeline"
 # Fixed namespace so an entry's id is a function of the messages it holds: a redelivered
 # batch that fails again produces the same id and JetStream's duplicate window drops it.
 ENTRY_NAMESPACE = uuid.UUID("6f1d3c1e-53a4-4f0e-9a54-2b1f8d0b7c61")
-
-
-def rfc3339(moment: datetime) -> str:
-    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def entry_id(project_id: str, subject: str, stream_sequences: list[int]) -> str:
@@ -45,7 +42,7 @@ def build_entry(*, project_id: str, reason: str, attempts: int, last_error: str,
         "reason": reason,
         "attempts": attempts,
         "lastError": last_error,
-        "failedAt": rfc3339(failed_at),
+        "failedAt": format_rfc3339(failed_at),
         "requestId": request_id,
         "records": records,
         "subject": subject,

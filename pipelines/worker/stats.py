@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -21,7 +20,7 @@ from nats.js.kv import KeyValue
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pipelines.stages.deadletter import rfc3339
+from glassflow_site.timestamps import format_rfc3339, now_rfc3339
 from pipelines.stages.ratelimit import DailyBudget
 
 if TYPE_CHECKING:
@@ -77,8 +76,8 @@ class ProjectStats:
         self.stalled_since = None
 
     def health(self) -> dict:
-        return {"stalled_since": _iso(self.stalled_since), "last_error": self.last_error,
-                "last_error_at": _iso(self.last_error_at)}
+        return {"stalled_since": format_rfc3339(self.stalled_since), "last_error": self.last_error,
+                "last_error_at": format_rfc3339(self.last_error_at)}
 
     async def sync_budget(self) -> None:
         """Share this worker's count against max_records_per_day and learn everyone's (see StatsBook)."""
@@ -105,11 +104,7 @@ class ProjectStats:
         if len(sample) > SAMPLE_CHARS:
             sample = sample[:SAMPLE_CHARS] + "…"
         return {"kind": kind, "message": message, "sample": sample,
-                "at": rfc3339(datetime.fromtimestamp(at, UTC))}
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else rfc3339(datetime.fromtimestamp(epoch, UTC))
+                "at": format_rfc3339(at)}
 
 
 def worker_key(project_id: str, worker_id: str) -> str:
@@ -209,7 +204,7 @@ class StatsBook:
                 body["lastRecordError"] = stats.record_error_document()
             if body == stats.published:
                 continue
-            document = dict(body, updatedAt=rfc3339(datetime.now(UTC)))
+            document = dict(body, updatedAt=now_rfc3339())
             try:
                 await self.kv.put(worker_key(project_id, self.worker_id),
                                   json.dumps(document, separators=(",", ":")).encode())

@@ -14,12 +14,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from deadletters import store
 from deadletters.api.views import DeadLetterBase
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.timestamps import parse_rfc3339
 from projects.access import can, membership_for
 from projects.models import Role
 from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
@@ -30,7 +30,7 @@ BULK_TIMEOUT = 120.0
 
 def _time(entry: dict):
     value = entry.get("failedAt") or entry.get("storedAt")
-    return parse_datetime(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    return parse_rfc3339(value)
 
 
 def _row(entry: dict, sink_names: dict[str, str]) -> dict:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from deadletters.stats import project_stats
+from glassflow_site.timestamps import format_rfc3339, parse_rfc3339
 from projects.natsbridge import NatsUnavailable, bridge
 from projects.streams import raw_stream
 from projects.ui.sparkline import area_points, rates, sparkline_points
@@ -88,13 +89,13 @@ def stalled(project, history: list[tuple[float, dict]]) -> list[dict]:
     latest = history[-1][1] if history else {}
     lines = []
     if latest.get("pipeline_stalled_since"):
-        lines.append({"what": "Agent delivery", "since": _parse_time(latest["pipeline_stalled_since"]),
+        lines.append({"what": "Agent delivery", "since": parse_rfc3339(latest["pipeline_stalled_since"]),
                       "error": latest.get("pipeline_last_error") or ""})
     stalls = latest.get("sink_stalls") or {}
     if stalls:
         names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
         for sink_id, (since, error) in sorted(stalls.items()):
-            lines.append({"what": f"Sink {names.get(sink_id, sink_id)}", "since": _parse_time(since), "error": error})
+            lines.append({"what": f"Sink {names.get(sink_id, sink_id)}", "since": parse_rfc3339(since), "error": error})
     return lines
 
 
@@ -110,7 +111,7 @@ async def records_since(js, project_id: UUID, seconds: int) -> int:
     if not info.state.messages:
         return 0
     start = datetime.now(UTC) - timedelta(seconds=seconds)
-    request = json.dumps({"start_time": start.isoformat().replace("+00:00", "Z")}).encode()
+    request = json.dumps({"start_time": format_rfc3339(start, timespec="microseconds")}).encode()
     reply = await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}", request, timeout=3)  # noqa: SLF001
     answer = json.loads(reply.data)
     if "error" in answer:
@@ -175,7 +176,7 @@ def record_error(history: list[tuple[float, dict]]) -> dict | None:
     error = latest.get("record_error")
     if not isinstance(error, dict):
         return None
-    return {**error, "at": _parse_time(error.get("at"))}
+    return {**error, "at": parse_rfc3339(error.get("at"))}
 
 
 def health(projects: list) -> dict:
@@ -196,7 +197,7 @@ def health(projects: list) -> dict:
                 logger.debug("no health data for project %s", project_id, exc_info=True)
                 continue
             found[project_id] = {"records_last_hour": recent, "last_error": flat["last_error"],
-                                 "last_error_at": _parse_time(flat["last_error_at"])}
+                                 "last_error_at": parse_rfc3339(flat["last_error_at"])}
         return found
 
     try:
@@ -214,10 +215,3 @@ def health(projects: list) -> dict:
     return out
 
 
-def _parse_time(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -14,8 +14,8 @@ from typing import Any
 
 from nats.js import JetStreamContext
 
+from glassflow_site.timestamps import now_rfc3339
 from projects.streams import dlq_subject
-from sinks.worker.stats import utc_now
 
 REPLAY_SINK_HEADER = "Gf-Replay-Sink"
 
@@ -31,7 +31,7 @@ def sink_dead_letter(*, project_id: str, sink: dict, reason: str, attempts: int,
         "reason": reason,
         "attempts": attempts,
         "lastError": last_error,
-        "failedAt": utc_now(),
+        "failedAt": now_rfc3339(),
         "output": output,
         "subject": subject,
     }

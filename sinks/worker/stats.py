@@ -14,23 +14,19 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from glassflow_site.timestamps import now_rfc3339
 from sinks.worker import metrics
 from sinks.worker.pacing import RoundTrips
 
 logger = logging.getLogger(__name__)
 
 COUNTERS = ("deliveries", "failures", "dlq")
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def sink_stats_key(project_id: object, sink_id: object) -> str:
@@ -59,7 +55,7 @@ class SinkTally:
                     or self.throttled_seconds or self.rtt_ms or self.flow)
 
     def merge_into(self, current: dict) -> dict:
-        merged = {**current, "sinkId": self.sink_id, "updatedAt": utc_now()}
+        merged = {**current, "sinkId": self.sink_id, "updatedAt": now_rfc3339()}
         for name in COUNTERS:
             merged[name] = int(current.get(name, 0)) + getattr(self, name)
         # ISO timestamps in UTC with the same format compare correctly as strings.
@@ -101,7 +97,7 @@ class StatsRecorder:
     def delivered(self, project_id: str, sink_id: str, rtt: float | None = None) -> None:
         tally = self.tally(project_id, sink_id)
         tally.deliveries += 1
-        tally.last_success_at = utc_now()
+        tally.last_success_at = now_rfc3339()
         tally.stalled_since = None
         metrics.DELIVERIES.labels(project_id, sink_id).inc()
         if self.stalled.pop((project_id, sink_id), None) is not None:
@@ -128,7 +124,7 @@ class StatsRecorder:
         """One failed attempt, recorded as it happens (the next flush publishes it mid-outage)."""
         tally = self.tally(project_id, sink_id)
         tally.failures += 1
-        tally.last_error, tally.last_error_at = error, utc_now()
+        tally.last_error, tally.last_error_at = error, now_rfc3339()
         metrics.FAILED_ATTEMPTS.labels(project_id, sink_id).inc()
         if transient and tally.stalled_since is None:
             tally.stalled_since = tally.last_error_at
@@ -139,7 +135,7 @@ class StatsRecorder:
     def dead_lettered(self, project_id: str, sink_id: str, error: str) -> None:
         tally = self.tally(project_id, sink_id)
         tally.dlq += 1
-        tally.last_error, tally.last_error_at = error, utc_now()
+        tally.last_error, tally.last_error_at = error, now_rfc3339()
         metrics.DEAD_LETTERS.labels(project_id, sink_id).inc()
 
     async def flush(self, kv: KeyValue) -> None:

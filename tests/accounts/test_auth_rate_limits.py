@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

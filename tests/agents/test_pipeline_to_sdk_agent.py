@@ -15,16 +15,16 @@ from glassflow_ai import AgentApp
 
 from runs import store
 from runs.recorder import RunHistory
-from tests.deadletters.harness import StubServer
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import (
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import (
     config_document,
     consumer_settled,
     log_record,
     make_runner,
     running,
 )
+from tests.support.sink_harness import StubServer
 
 nc, project = helpers.nc, helpers.project
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from tests.agents.fake_openai import TRIAGE, FakeOpenAI
-from tests.deadletters.harness import StubServer
-from tests.deadline import wait_for
-from tests.ui.browser_support import ROOT, free_port
+from tests.support.browser import ROOT, free_port
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import StubServer
 
 pytest.importorskip("agents", reason="openai-agents is pinned in requirements-dev.txt")
 

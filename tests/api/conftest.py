@@ -14,7 +14,7 @@ from projects.configsync import remove_project, sync_project
 from projects.models import ApiKey
 from projects.streams import dlq_subject, raw_subject
 from sinks.models import Sink
-from tests.factories import Team, make_team
+from tests.support.factories import Team, make_team
 
 ROLES = ("owner", "admin", "viewer", "outsider")
 

@@ -23,13 +23,13 @@ import nats
 import pytest
 
 from projects.natsbridge import bridge
-from tests.cluster.nats_cluster import NatsCluster
-from tests.deadline import wait_for
-from tests.e2e.processes import DataPlane
-from tests.e2e.project import ProjectApi
-from tests.e2e.servers import Agent, StandIn, seq_of
-from tests.e2e.telemetry import log_request, wait_until_key_accepted
-from tests.factories import UserFactory
+from tests.support.deadline import wait_for
+from tests.support.e2e_project import ProjectApi
+from tests.support.factories import UserFactory
+from tests.support.nats_cluster import NatsCluster
+from tests.support.processes import DataPlane
+from tests.support.standins import Agent, StandIn, seq_of
+from tests.support.telemetry import log_request, wait_until_key_accepted
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 

@@ -7,17 +7,16 @@ import json
 import pytest
 
 from projects.streams import dlq_subject, raw_subject
-from tests.conftest import client_for
-from tests.deadletters.harness import (
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import (
     Reply,
     StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
-    new_team_fixture,  # noqa: F401  (the new_team fixture)
     publish_output,
 )
-from tests.deadline import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -167,7 +166,7 @@ def test_tenancy_viewers_read_admins_act_outsiders_see_nothing(js, new_team):
 def test_nats_unavailable_is_503_with_a_clear_message(settings):
     from glassflow_site.natsserver import free_port
     from projects.natsbridge import bridge
-    from tests.factories import make_team
+    from tests.support.factories import make_team
 
     team = make_team()
     settings.NATS_SERVERS = [f"nats://127.0.0.1:{free_port()}"]

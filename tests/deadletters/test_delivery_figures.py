@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 
 from deadletters.stats import delivery_figures
-from tests.deadletters.harness import new_team_fixture  # noqa: F401  (the new_team fixture)
 from tests.deadletters.test_project_stats import stats
 
 NOW = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)

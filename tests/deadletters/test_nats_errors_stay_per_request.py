@@ -7,8 +7,7 @@ import pytest
 
 from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
 from projects.streams import dlq_stream
-from tests.conftest import client_for
-from tests.deadletters.harness import new_team_fixture  # noqa: F401  (the new_team fixture)
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

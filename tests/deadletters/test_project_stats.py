@@ -7,17 +7,16 @@ import json
 import pytest
 
 from projects.streams import dlq_subject, raw_subject
-from tests.conftest import client_for
-from tests.deadletters.harness import (
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import (
     Reply,
     StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
-    new_team_fixture,  # noqa: F401  (the new_team fixture)
     publish_output,
 )
-from tests.deadline import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

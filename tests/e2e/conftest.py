@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Js
-from tests.e2e.processes import DataPlane
-from tests.e2e.project import ProjectApi
-from tests.e2e.servers import Agent, StandIn
-from tests.factories import UserFactory
+from tests.support.clients import Js
+from tests.support.e2e_project import ProjectApi
+from tests.support.factories import UserFactory
+from tests.support.processes import DataPlane
+from tests.support.standins import Agent, StandIn
 
 PIPELINE_WORKER = "e2e-pipeline-a"
 

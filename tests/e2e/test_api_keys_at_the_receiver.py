@@ -12,9 +12,9 @@ import pytest
 from glassflow_ai import AuthenticationError, GlassFlow
 from opentelemetry._logs import SeverityNumber
 
-from tests.deadline import wait_for
-from tests.e2e.servers import seq_of
-from tests.e2e.telemetry import log_request, otel_logs, wait_until_key_accepted
+from tests.support.deadline import wait_for
+from tests.support.standins import seq_of
+from tests.support.telemetry import log_request, otel_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

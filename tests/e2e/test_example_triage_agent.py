@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.deadline import wait_for
-from tests.e2e.telemetry import post_logs, wait_until_key_accepted
-from tests.ui.browser_support import ROOT, free_port
+from tests.support.browser import ROOT, free_port
+from tests.support.deadline import wait_for
+from tests.support.telemetry import post_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -18,8 +18,8 @@ import textwrap
 import grpc
 import pytest
 
-from tests.deadline import wait_for
-from tests.e2e.telemetry import wait_until_key_accepted
+from tests.support.deadline import wait_for
+from tests.support.telemetry import wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -16,10 +16,10 @@ import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from tests.deadline import wait_for
-from tests.e2e.project import AGENT_TOKEN
-from tests.e2e.servers import seq_of
-from tests.e2e.telemetry import SERVICE, otel_logs, wait_until_key_accepted
+from tests.support.deadline import wait_for
+from tests.support.e2e_project import AGENT_TOKEN
+from tests.support.standins import seq_of
+from tests.support.telemetry import SERVICE, otel_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

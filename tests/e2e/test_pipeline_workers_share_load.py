@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deadline import wait_for
 from tests.e2e.conftest import PIPELINE_WORKER
-from tests.e2e.servers import distinct_seqs, seq_of
-from tests.e2e.telemetry import post_logs, wait_until_key_accepted
+from tests.support.deadline import wait_for
+from tests.support.standins import distinct_seqs, seq_of
+from tests.support.telemetry import post_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.deadline import wait_for
-from tests.e2e.telemetry import log_request, wait_until_key_accepted
-from tests.ingest.test_receiver_support import gzip_bomb
-from tests.ui.browser_support import free_port
+from tests.support.browser import free_port
+from tests.support.deadline import wait_for
+from tests.support.receiver import gzip_bomb
+from tests.support.telemetry import log_request, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deadline import wait_for
-from tests.e2e.servers import slack_ids
-from tests.e2e.telemetry import post_logs, wait_until_key_accepted
+from tests.support.deadline import wait_for
+from tests.support.standins import slack_ids
+from tests.support.telemetry import post_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.expr.conformance import run_directory
-from tests.ci import skip_outside_ci
+from tests.support.ci import skip_outside_ci
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("EXPR_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance" / "expr"))

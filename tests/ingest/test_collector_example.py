@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from glassflow_site.natsserver import free_port
-from tests.e2e.telemetry import log_request
 from tests.ingest.test_receiver_grpc import LOGS, wait_until_grpc_key_works
-from tests.ingest.test_receiver_support import make_project, running_receiver, stream_count
+from tests.support.receiver import make_project, running_receiver, stream_count
+from tests.support.telemetry import log_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.ingest.test_receiver_support import (
+from tests.support.receiver import (
     make_project,
     running_receiver,
     stream_count,

@@ -10,8 +10,8 @@ import pytest
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 
 from projects.natsbridge import bridge
-from tests.deadline import wait_for
-from tests.ingest.test_receiver_support import (
+from tests.support.deadline import wait_for
+from tests.support.receiver import (
     load_vectors,
     make_project,
     post,

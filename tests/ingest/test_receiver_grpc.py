@@ -14,9 +14,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from glassflow_site.natsserver import free_port
 from ingest.otlp import decode_request, flatten_logs, flatten_metrics, flatten_spans
-from tests.deadline import wait_for
-from tests.e2e.telemetry import log_request
-from tests.ingest.test_receiver_support import (
+from tests.support.deadline import wait_for
+from tests.support.receiver import (
     ReceiverThread,
     load_vectors,
     make_project,
@@ -25,6 +24,7 @@ from tests.ingest.test_receiver_support import (
     stream_count,
     stream_messages,
 )
+from tests.support.telemetry import log_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
 from ingest.otlp import decode_request, flatten_logs, flatten_metrics, flatten_spans
-from tests.ingest.test_receiver_support import (
+from tests.support.receiver import (
     load_vectors,
     make_project,
     post,

@@ -7,7 +7,7 @@ import gzip
 import httpx
 import pytest
 
-from tests.ingest.test_receiver_support import (
+from tests.support.receiver import (
     gzip_bomb,
     load_vectors,
     make_project,

@@ -15,8 +15,8 @@ import pytest
 
 from glassflow_site.natsserver import free_port
 from ingest.receiver.app import ReceiverApp
-from tests.deadline import wait_for
-from tests.ingest.test_receiver_support import (
+from tests.support.deadline import wait_for
+from tests.support.receiver import (
     load_vectors,
     make_project,
     post,

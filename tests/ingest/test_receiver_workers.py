@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from glassflow_site.natsserver import free_port
-from tests.deadline import wait_for
-from tests.e2e.telemetry import log_request
-from tests.ingest.test_receiver_support import make_project, stream_count
-from tests.ui.browser_support import ROOT
+from tests.support.browser import ROOT
+from tests.support.deadline import wait_for
+from tests.support.receiver import make_project, stream_count
+from tests.support.telemetry import log_request
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

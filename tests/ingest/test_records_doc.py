@@ -12,7 +12,7 @@ import pytest
 
 from ingest.otlp import decode_request, flatten_logs, flatten_metrics, flatten_spans
 from pipelines import expr
-from tests.ingest.test_receiver_support import VECTORS
+from tests.support.receiver import VECTORS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "records.md").read_text()
 EXAMPLES = re.findall(r"<!-- capture: ([\w-]+)#(\d+) -->\n```json\n(.*?)\n```", DOC, re.S)

@@ -12,7 +12,7 @@ from pipelines.validation import clean_headers
 from pipelines.worker.agent import AgentClient
 from sinks.kinds.base import DeliveryContext
 from sinks.kinds.webhook import WebhookKind
-from tests.outbound.servers import KeepAliveServer, raw_server, trickling_server
+from tests.support.outbound_peers import KeepAliveServer, raw_server, trickling_server
 
 PLAIN_BODY_CLAIMING_GZIP = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 11\r\n"
                             b"Connection: close\r\n\r\nnot gzipped")

@@ -14,8 +14,8 @@ import pytest
 
 from outbound import Outbound, Verdict
 from outbound.http1 import MAX_HEAD_BYTES
-from tests.deadline import wait_for_async
-from tests.outbound.servers import ScriptedServer, read_request
+from tests.support.deadline import wait_for_async
+from tests.support.outbound_peers import ScriptedServer, read_request
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from outbound import Outbound, Verdict
-from tests.deadline import wait_for_async
-from tests.outbound.servers import KeepAliveServer, ScriptedServer, read_request
+from tests.support.deadline import wait_for_async
+from tests.support.outbound_peers import KeepAliveServer, ScriptedServer, read_request
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

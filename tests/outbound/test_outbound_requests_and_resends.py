@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from outbound import Outbound, Verdict
-from tests.outbound.servers import ScriptedServer
+from tests.support.outbound_peers import ScriptedServer
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

@@ -18,7 +18,7 @@ from outbound import Outbound, Verdict
 from pipelines.worker.agent import AgentClient
 from sinks.kinds.base import DeliveryContext, TransportError
 from sinks.kinds.webhook import WebhookKind
-from tests.outbound.servers import KeepAliveServer
+from tests.support.outbound_peers import KeepAliveServer
 
 
 @pytest.fixture

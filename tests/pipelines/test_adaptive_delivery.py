@@ -12,9 +12,9 @@ from pipelines.worker import PipelineRunner
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.stats import STATS_BUCKET, StatsBook
 from projects.natsops import stats_bucket
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import (
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import (
     config_document,
     consumer_settled,
     dead_letters,

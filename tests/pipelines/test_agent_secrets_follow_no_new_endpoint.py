@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from pipelines.models import Pipeline
 from projects.masking import MASK
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from pipelines.models import Pipeline
 from pipelines.stages.config import parse_pipeline
 from projects.configdoc import build_config_document
 from sinks.models import Sink
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.models import Pipeline
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from projects.configdoc import build_config_document
 from sinks.kinds.base import ConfigError
 from sinks.kinds.slack import SlackKind
 from sinks.kinds.webhook import WebhookKind
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from glassflow_site.timestamps import format_rfc3339
 from outbound import gave_up_reason
 from pipelines.stages import Batcher
-from pipelines.stages.deadletter import build_entry, encode_entries, entry_id, rfc3339
+from pipelines.stages.deadletter import build_entry, encode_entries, entry_id
 from pipelines.stages.retry import rejection_reason
 
 
@@ -54,7 +55,7 @@ def test_a_dead_letter_entry_has_the_documented_shape():
                           "records", "subject"}
     assert entry["stage"] == "pipeline" and entry["failedAt"] == "2026-01-02T03:04:05.678Z"
     assert entry["id"] == entry_id("p1", "gf-ai-raw.p1.in", [1, 3]), "the id depends on the messages only"
-    assert rfc3339(failed_at).endswith("Z")
+    assert format_rfc3339(failed_at).endswith("Z")
 
 
 def test_a_dead_letter_too_large_for_one_message_is_split_into_parts():

@@ -11,9 +11,9 @@ from nats.js.errors import KeyNotFoundError
 from pipelines.worker import Worker
 from pipelines.worker.stats import STATS_BUCKET
 from projects.natsops import config_bucket, put_config_document
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import (
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import (
     config_document,
     consumer_settled,
     log_record,

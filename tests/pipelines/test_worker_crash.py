@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from projects.natsops import config_bucket, put_config_document
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import config_document, log_record, publish_records
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import config_document, log_record, publish_records
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import (
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import (
     config_document,
     consumer_settled,
     dead_letters,

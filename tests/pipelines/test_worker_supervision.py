@@ -12,9 +12,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from glassflow_site import supervision
 from pipelines.worker import Worker
-from tests.deadline import wait_for_async
-from tests.pipelines import test_worker_helpers as helpers
-from tests.pipelines.test_worker_helpers import (
+from tests.support import pipeline_worker as helpers
+from tests.support.deadline import wait_for_async
+from tests.support.pipeline_worker import (
     Agent,
     config_document,
     consumer_settled,

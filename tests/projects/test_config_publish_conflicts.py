@@ -12,8 +12,8 @@ import logging
 import pytest
 
 from projects.models import Project
-from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

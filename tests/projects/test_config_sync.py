@@ -11,9 +11,9 @@ from projects.configdoc import build_config_document
 from projects.configsync import sync_pending
 from projects.models import ApiKey, Project, ProjectTombstone
 from projects.natsbridge import bridge
-from tests.conftest import client_for
-from tests.deadline import wait_for
-from tests.factories import UserFactory
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

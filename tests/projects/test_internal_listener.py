@@ -17,7 +17,7 @@ from django.db import connections
 
 from glassflow_site.internal_asgi import application as internal_app
 from pipelines.models import Pipeline
-from tests.factories import make_team
+from tests.support.factories import make_team
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -8,8 +8,8 @@ import pytest
 
 from pipelines.models import Pipeline
 from projects.models import ApiKey, Membership, Project
-from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

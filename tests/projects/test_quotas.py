@@ -12,8 +12,8 @@ from glassflow_site import live
 from projects.configsync import remove_project, sync_project
 from projects.models import Membership, Project, Role
 from projects.streams import StreamLimits, dlq_stream, output_stream, raw_stream, runs_stream, stream_configs
-from tests.conftest import client_for
-from tests.factories import UserFactory, make_team
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory, make_team
 
 
 @pytest.mark.django_db

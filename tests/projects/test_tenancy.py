@@ -6,8 +6,8 @@ import pytest
 
 from projects.models import ApiKey, Membership, Project, Role
 from sinks.models import Sink
-from tests.conftest import client_for
-from tests.factories import UserFactory, project_state
+from tests.support.clients import client_for
+from tests.support.factories import UserFactory, project_state
 
 pytestmark = pytest.mark.django_db
 

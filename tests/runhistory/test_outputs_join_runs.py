@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from runs import store
-from tests.conftest import Js
-from tests.deadline import wait_for
-from tests.ingest.test_receiver_support import (
+from tests.support.clients import Js
+from tests.support.deadline import wait_for
+from tests.support.receiver import (
     make_project,
     running_receiver,
     stream_count,

@@ -10,8 +10,7 @@ import pytest
 
 from projects.streams import raw_subject
 from runs.recorder import RunHistory, record_output
-from tests.conftest import client_for
-from tests.deadletters.harness import new_team_fixture  # noqa: F401  (the new_team fixture)
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

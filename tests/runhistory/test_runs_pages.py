@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.deadletters.harness import new_team_fixture  # noqa: F401  (the new_team fixture)
 from tests.runhistory.test_runs_api import record_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)

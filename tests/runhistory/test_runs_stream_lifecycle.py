@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nats.js.errors import NotFoundError
 
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

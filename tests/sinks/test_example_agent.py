@@ -13,8 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.deadletters.harness import StubServer
-from tests.deadline import wait_for
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import StubServer
 
 AGENT = Path(__file__).resolve().parents[2] / "examples" / "agents" / "triage" / "agent.py"
 

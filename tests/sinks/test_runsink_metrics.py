@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from glassflow_site.natsserver import free_port
-from tests.deadline import wait_for
+from tests.support.deadline import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,8 +22,8 @@ from projects.streams import StreamLimits, dlq_stream, output_stream, output_sub
 from sinks.worker.consumer import consumer_name
 from sinks.worker.stats import sink_stats_key
 from sinks.worker.worker import SinkWorker
-from tests.deadletters.harness import fast_options
-from tests.deadline import wait_for_async
+from tests.support.deadline import wait_for_async
+from tests.support.sink_harness import fast_options
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)
 BUCKET = f"gf-ai-config-sinkconc-{uuid.uuid4().hex[:8]}"

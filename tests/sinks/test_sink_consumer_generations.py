@@ -17,8 +17,8 @@ import pytest
 from projects import natsops
 from projects.streams import StreamLimits, output_stream, output_subject
 from sinks.worker.worker import SinkWorker
-from tests.deadletters.harness import StubServer, fast_options
-from tests.deadline import wait_for_async
+from tests.support.deadline import wait_for_async
+from tests.support.sink_harness import StubServer, fast_options
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)
 BUCKET = f"gf-ai-config-generations-{uuid.uuid4().hex[:8]}"
@@ -110,7 +110,7 @@ async def test_an_existing_sink_consumer_is_updated_when_the_worker_settings_cha
 def test_enabling_a_disabled_sink_starts_a_new_consumer_generation_in_the_document(team):
     from projects.configdoc import build_config_document
     from sinks.models import Sink
-    from tests.conftest import client_for
+    from tests.support.clients import client_for
 
     client = client_for(team.admin)
     base = f"/api/v1/projects/{team.project.pk}/sinks/"

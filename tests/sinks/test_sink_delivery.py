@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 
 from sinks.models import Sink
-from tests.conftest import client_for
-from tests.deadletters.harness import (
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import (
     Reply,
     StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
     fast_options,
-    new_team_fixture,  # noqa: F401  (the new_team fixture)
     publish_output,
 )
-from tests.deadline import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,17 +14,16 @@ from prometheus_client import REGISTRY
 
 from projects.configdoc import build_config_document
 from sinks.worker.consumer import SinkConsumer
-from tests.conftest import client_for
-from tests.deadletters.harness import (
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.sink_harness import (
     StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
     fast_options,
-    new_team_fixture,  # noqa: F401  (the new_team fixture)
     publish_output,
 )
-from tests.deadline import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

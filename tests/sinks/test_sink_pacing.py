@@ -14,7 +14,7 @@ from projects import natsops
 from projects.streams import StreamLimits, output_subject
 from sinks.worker.stats import sink_stats_key
 from sinks.worker.worker import SinkWorker
-from tests.deadletters.harness import StubServer, fast_options
+from tests.support.sink_harness import StubServer, fast_options
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)
 BUCKET = f"gf-ai-config-pacing-{uuid.uuid4().hex[:8]}"

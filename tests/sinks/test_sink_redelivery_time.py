@@ -24,9 +24,9 @@ import pytest
 from projects import natsops
 from projects.streams import StreamLimits, output_stream, output_subject
 from sinks.worker.worker import SinkWorker
-from tests.deadletters.harness import fast_options
-from tests.deadline import wait_for_async
-from tests.e2e.servers import StandIn
+from tests.support.deadline import wait_for_async
+from tests.support.sink_harness import fast_options
+from tests.support.standins import StandIn
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sinks.models import Sink
-from tests.conftest import client_for
-from tests.deadletters.harness import Reply, StubServer
+from tests.support.clients import client_for
+from tests.support.sink_harness import Reply, StubServer
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from outbound import Outbound
 from sinks.kinds.base import DeliveryContext, TransportError
 from sinks.kinds.slack import SlackKind
 from sinks.kinds.webhook import WebhookKind
-from tests.deadletters.harness import Reply, StubServer
+from tests.support.sink_harness import Reply, StubServer
 
 MESSAGE = {"projectId": "p", "requestId": "r", "receivedAt": "2026-01-15T10:30:02.120Z", "payload": {"a": 1}}
 

@@ -14,8 +14,8 @@ import pytest
 from projects import natsops
 from projects.streams import output_stream
 from sinks.worker.worker import SinkWorker
-from tests.deadline import wait_for_async
 from tests.sinks.test_sink_worker_steps import SMALL, options, project_with_sink, publish
+from tests.support.deadline import wait_for_async
 
 
 async def dead_letters(js, project_id: str) -> list[dict]:

@@ -18,8 +18,8 @@ import pytest
 from projects import natsops
 from projects.streams import StreamLimits, output_stream, output_subject
 from sinks.worker.worker import SinkWorker
-from tests.deadletters.harness import Reply, StubServer, fast_options
-from tests.deadline import wait_for_async
+from tests.support.deadline import wait_for_async
+from tests.support.sink_harness import Reply, StubServer, fast_options
 
 SMALL = StreamLimits(max_bytes=16 * 1024**2)  # JetStream reserves max_bytes; keep the session server roomy
 # A config bucket of this module's own: sink workers of other tests (the end-to-end ones run as

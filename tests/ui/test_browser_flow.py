@@ -16,9 +16,7 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
-from tests.ci import skip_outside_ci
-from tests.deadline import wait_for
-from tests.ui.browser_support import (
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,
@@ -28,6 +26,8 @@ from tests.ui.browser_support import (
     asgi_server,
     otlp_logs,
 )
+from tests.support.ci import skip_outside_ci
+from tests.support.deadline import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

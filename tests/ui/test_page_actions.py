@@ -11,7 +11,7 @@ from django.urls import reverse
 from projects.masking import MASK
 from projects.models import Membership, Project, Role
 from sinks.models import Sink
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

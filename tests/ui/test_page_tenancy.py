@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
-from tests.factories import Team, project_state
+from tests.support.factories import Team, project_state
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from sinks.models import Sink
 from sinks.worker.stats import sink_stats_key
-from tests.deadletters.harness import new_team_fixture  # noqa: F401  (the new_team fixture)
 from tests.deadletters.test_project_stats import stats
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.ui.browser_support import ROOT, free_port
+from tests.support.browser import ROOT, free_port
 
 # Short sink retries, so an outage of a stand-in costs the tests a fraction of a second per attempt
 # (outages pause: only a sink's own "dead-letter after" would give up).

@@ -18,7 +18,7 @@ import httpx
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from tests.deadline import wait_for
+from tests.support.deadline import wait_for
 
 SERVICE = "checkout-e2e"
 

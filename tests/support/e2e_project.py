@@ -13,8 +13,8 @@ from typing import Any
 import nats.js.errors
 from rest_framework.test import APIClient
 
-from tests.conftest import Js, client_for
-from tests.deadline import wait_for
+from tests.support.clients import Js, client_for
+from tests.support.deadline import wait_for
 
 AGENT_TOKEN = "Bearer agent-secret-e2e"
 # Small backoffs keep the fault tests short; outages pause (no dead_letter_after), so only a 4xx dead-letters.

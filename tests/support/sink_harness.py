@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nats
-import pytest
 
 from outbound import RetryPolicy
 from projects.configsync import remove_project, sync_project
 from projects.streams import output_subject
 from sinks.worker.consumer import ConsumerOptions
 from sinks.worker.worker import SinkWorker, WorkerOptions
-from tests.conftest import client_for
-from tests.factories import make_team
+from tests.support.clients import client_for
+from tests.support.factories import make_team
 
 
 @dataclass
@@ -156,8 +155,7 @@ class WorkerThread:
 SMALL_STREAM_BYTES = 16 * 1024**2
 
 
-@pytest.fixture(name="new_team")
-def new_team_fixture(settings):
+def teams_with_streams(settings):
     """Factory of teams (owner, admin, viewer, outsider) whose project has real streams and a KV
     document. Streams are small and removed afterwards: JetStream reserves each stream's
     max_bytes, and the session's nats-server would otherwise run out of storage."""

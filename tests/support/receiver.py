@@ -30,9 +30,9 @@ from ingest.receiver.app import ReceiverApp
 from ingest.receiver.config import DEFAULT_KEYUSE_BUCKET, ReceiverConfig
 from projects.natsops import config_bucket, delete_streams, remove_config_document
 from projects.streams import StreamLimits
-from tests.conftest import client_for
-from tests.deadline import wait_for
-from tests.factories import UserFactory
+from tests.support.clients import client_for
+from tests.support.deadline import wait_for
+from tests.support.factories import UserFactory
 
 VECTORS = Path(os.environ.get("OTLP_VECTORS_DIR",
                               Path(__file__).resolve().parents[2] / ".." / "shared" / "otlp-vectors"))
