@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import field_errors
 from pipelines import playground
 from pipelines.api.serializers import PipelineSerializer
 from pipelines.forms import OUTPUT_TYPE_CHOICES, SIGNAL_CHOICES, EditorState
@@ -42,17 +43,6 @@ def _row_errors(state: EditorState) -> dict[int, str]:
             except ValueError as exc:
                 errors[index] = str(exc)
     return errors
-
-
-def _flatten(errors: dict) -> dict[str, str]:
-    flat = {}
-    for key, value in errors.items():
-        if isinstance(value, dict):
-            value = "; ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v) for v in value.values())
-        elif isinstance(value, list):
-            value = " ".join(str(item) for item in value)
-        flat[key] = str(value)
-    return flat
 
 
 def _render(request: HttpRequest, membership: Membership, state: EditorState, *, errors: dict | None = None,
@@ -111,7 +101,7 @@ def edit(request: HttpRequest, project_id) -> HttpResponse:
     pipeline = membership.project.pipeline
     serializer = PipelineSerializer(pipeline, data=state.to_payload(), partial=True)
     if not serializer.is_valid():
-        return _render(request, membership, state, errors=_flatten(serializer.errors), status=400)
+        return _render(request, membership, state, errors=field_errors(serializer.errors), status=400)
     with transaction.atomic():
         serializer.save()
         config_changed(membership.project)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import field_errors
 from glassflow_site.timestamps import parse_rfc3339
 from projects.access import can, membership_for
 from projects.configsync import config_changed
@@ -56,19 +57,6 @@ def _render_form(request: HttpRequest, membership: Membership, state: SinkFormSt
     return render_page(request, "sinks/form.html", "sinks/partials/form.html", context, status=status)
 
 
-def _flatten(errors: dict) -> dict[str, str]:
-    """Serializer errors to one message per form field (config keys become fields of their own)."""
-    flat: dict[str, str] = {}
-    for key, value in errors.items():
-        if key == "config" and isinstance(value, dict):
-            for config_key, message in value.items():
-                name = "url" if config_key in ("url", "webhook_url") else config_key
-                flat[name] = " ".join(message) if isinstance(message, list) else str(message)
-        else:
-            flat[key] = " ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return flat
-
-
 def _save(request: HttpRequest, membership: Membership, state: SinkFormState, sink: Sink | None) -> HttpResponse:
     action = request.POST.get("action", "save")
     if action != "save":
@@ -76,7 +64,7 @@ def _save(request: HttpRequest, membership: Membership, state: SinkFormState, si
         return _render_form(request, membership, state, sink)
     serializer = SinkSerializer(sink, data=state.to_payload(), context={"project": membership.project})
     if not serializer.is_valid():
-        return _render_form(request, membership, state, sink, errors=_flatten(serializer.errors), status=400)
+        return _render_form(request, membership, state, sink, errors=field_errors(serializer.errors, nested=("config",), rename={"webhook_url": "url"}), status=400)
     with transaction.atomic():
         saved = serializer.save(project=membership.project) if sink is None else serializer.save()
         config_changed(membership.project)
