@@ -20,7 +20,7 @@ from projects.natsbridge import NatsUnavailable, bridge
 from sinks.kinds import get_kind
 from sinks.kinds.base import USER_AGENT, DeliveryContext, TransportError
 from sinks.models import Sink
-from sinks.worker.stats import read_stats
+from sinks.worker.tally import read_stats
 
 logger = logging.getLogger(__name__)
 
