@@ -13,7 +13,7 @@ from django.conf import settings
 
 from glassflow_site.timestamps import parse_rfc3339
 from projects.natsbridge import NatsUnavailable, bridge
-from sinks.worker.stats import read_stats
+from sinks.worker.tally import read_stats
 
 logger = logging.getLogger(__name__)
 
