@@ -24,7 +24,7 @@ from nats.js.errors import NotFoundError
 
 from projects.natsops import config_bucket
 
-from .keys import KeyIndex, ProjectKey, keys_of_document
+from .keyindex import KeyIndex, ProjectKey, keys_of_document
 
 logger = logging.getLogger(__name__)
 

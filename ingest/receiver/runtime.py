@@ -17,8 +17,8 @@ from glassflow_site.supervision import supervise
 
 from .config import ReceiverConfig
 from .configwatch import ConfigWatcher
-from .keys import KeyIndex
-from .keyuse import KeyUsageRecorder
+from .keyindex import KeyIndex
+from .keyuse_writer import KeyUsageRecorder
 from .metrics import ReceiverMetrics
 from .publisher import AckClient, AckPublisher
 

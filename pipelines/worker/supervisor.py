@@ -28,8 +28,8 @@ from glassflow_site.supervision import SupervisionCollector, supervise
 from pipelines.stages.config import ConfigError, parse_pipeline
 from pipelines.stages.records import compile_pipeline
 from pipelines.worker.agent import AgentClient
+from pipelines.worker.counters import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
 from pipelines.worker.runner import PipelineRunner
-from pipelines.worker.stats import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
 from projects.natsops import config_bucket, ensure_streams, stats_bucket
 from projects.streams import StreamLimits
 from runs.recorder import RunHistory, RunHistorySettings

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from projects.api.views import ProjectScoped
 from projects.configsync import config_changed
 from sinks.api.serializers import SinkSerializer
-from sinks.sendtest import live_status, merge_status, send_test_message
+from sinks.sendtest import send_test_message
+from sinks.status import live_status, merge_status
 
 
 class SinkQueryMixin(ProjectScoped):

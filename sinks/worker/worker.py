@@ -38,7 +38,7 @@ from sinks.worker.consumer import (
     parse_consumer_name,
 )
 from sinks.worker.pacing import Pacer
-from sinks.worker.stats import StatsRecorder
+from sinks.worker.tally import StatsRecorder
 
 logger = logging.getLogger(__name__)
 

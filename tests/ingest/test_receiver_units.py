@@ -10,7 +10,7 @@ import pytest
 from ingest.receiver.agentoutput import parse_output_request
 from ingest.receiver.body import decode_content, gunzip
 from ingest.receiver.errors import Rejected
-from ingest.receiver.keys import KeyIndex, ProjectKey, keys_of_document, presented_key
+from ingest.receiver.keyindex import KeyIndex, ProjectKey, keys_of_document, presented_key
 from ingest.receiver.publisher import classify_ack_error
 from projects.apikeys import hash_key, new_key
 
