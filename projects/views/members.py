@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import page_context, project_page
 from projects import services
-from projects.access import can, membership_for
+from projects.access import can
 from projects.forms import InviteForm, RoleForm
 from projects.models import Membership, Role
 
@@ -20,16 +21,9 @@ from projects.models import Membership, Role
 def _render(request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200,
             error: str = "") -> HttpResponse:
     project = membership.project
-    context = {
-        "project": project,
-        "membership": membership,
-        "tab": "members",
-        "members": project.memberships.select_related("user").order_by("created_at"),
-        "form": form or InviteForm(project=project),
-        "roles": Role.choices,
-        "is_owner": can(membership, Role.OWNER),
-        "error": error,
-    }
+    context = page_context(membership, "members", members=project.memberships.select_related("user").order_by("created_at"),
+                           form=form or InviteForm(project=project), roles=Role.choices,
+                           is_owner=can(membership, Role.OWNER), error=error)
     return render_page(request, "projects/members.html", "projects/partials/members.html", context, status=status)
 
 
@@ -37,8 +31,8 @@ def _render(request: HttpRequest, membership: Membership, form: InviteForm | Non
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_id) -> HttpResponse:
     if request.method == "GET":
-        return _render(request, membership_for(request.user, project_id))
-    membership = membership_for(request.user, project_id, Role.OWNER)
+        return _render(request, project_page(request, project_id, "members")[0])
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     form = InviteForm(request.POST, project=membership.project)
     if not form.is_valid():
         return _render(request, membership, form=form, status=400)
@@ -59,7 +53,7 @@ def _target(membership: Membership, user_id: int) -> Membership:
 @login_required
 @require_POST
 def change_role(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.OWNER)
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     target = _target(membership, user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -75,7 +69,7 @@ def change_role(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_member(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.OWNER)
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     target = _target(membership, user_id)
     try:
         services.remove_member(target)
