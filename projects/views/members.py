@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -37,9 +36,9 @@ def members(request: HttpRequest, project_id) -> HttpResponse:
     if not form.is_valid():
         return _render(request, membership, form=form, status=400)
     try:
-        Membership.objects.create(project=membership.project, user=form.user, role=form.cleaned_data["role"])
-    except IntegrityError:  # invited twice at the same moment
-        form.add_error("email", "This person is already a member of the project.")
+        services.add_member(membership.project, form.user, Role(form.cleaned_data["role"]))
+    except services.InviteError as exc:
+        form.add_error("email", str(exc))
         return _render(request, membership, form=form, status=400)
     messages.success(request, f"{form.user.email} was added as {Role(form.cleaned_data['role']).label.lower()}.")
     return redirect_to(request, reverse("projects:members", args=[membership.project.pk]))
