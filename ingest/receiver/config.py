@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/keyusage.py reads
+DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/key_last_used.py reads
 GRPC_LISTEN_ENV = "GLASSFLOW_RECEIVER_GRPC"
 WORKERS_ENV = "GLASSFLOW_RECEIVER_WORKERS"
 GRACE_ENV = "GLASSFLOW_RECEIVER_GRACE"

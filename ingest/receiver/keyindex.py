@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from projects.keys import key_matches, key_prefix
+from projects.apikeys import key_matches, key_prefix
 
 logger = logging.getLogger(__name__)
 
