@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from projects.configwatch import configured_bucket
 
-DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/keyusage.py reads
+DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/key_last_used.py reads
 GRPC_LISTEN_ENV = "GLASSFLOW_RECEIVER_GRPC"
 WORKERS_ENV = "GLASSFLOW_RECEIVER_WORKERS"
 GRACE_ENV = "GLASSFLOW_RECEIVER_GRACE"

@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from projects.apikeys import key_matches, key_prefix
 from projects.configwatch import UnreadableDocument
-from projects.keys import key_matches, key_prefix
 
 logger = logging.getLogger(__name__)
 

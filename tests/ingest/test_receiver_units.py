@@ -11,8 +11,8 @@ from ingest.receiver.body import decode_content, gunzip
 from ingest.receiver.errors import Rejected
 from ingest.receiver.keyindex import KeyIndex, ProjectKey, keys_of_document, presented_key
 from ingest.receiver.publisher import classify_ack_error
+from projects.apikeys import hash_key, new_key
 from projects.configwatch import UnreadableDocument
-from projects.keys import hash_key, new_key
 
 
 @pytest.mark.parametrize("data, limit", [
