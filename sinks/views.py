@@ -21,7 +21,7 @@ from glassflow_site.timestamps import parse_rfc3339
 from projects.configsync import config_changed
 from projects.models import Membership, Role
 from sinks.api.serializers import SinkSerializer
-from sinks.forms import METHOD_CHOICES, SinkFormState
+from sinks.forms import SinkFormState
 from sinks.kinds import KINDS
 from sinks.models import Sink
 from sinks.sendtest import send_test_message
@@ -32,10 +32,10 @@ def _list_context(membership: Membership, **extra) -> dict:
     sinks = []
     worker_status = live_status(membership.project.pk)  # what the sink workers saw, newer than the database
     for sink in membership.project.sinks.order_by("created_at"):
-        state = SinkFormState.from_sink(sink)
+        kind = KINDS[sink.kind]
         status = merge_status({"last_error": sink.last_error, "last_error_at": sink.last_error_at and
                                sink.last_error_at.isoformat()}, worker_status.get(str(sink.pk)))
-        sinks.append({"sink": sink, "target": state.url, "method": state.method if sink.kind == "webhook" else "",
+        sinks.append({"sink": sink, "kind": kind, "target": kind.describe_target(kind.mask_config(sink.config)),
                       "last_error": status["last_error"], "last_error_at": parse_rfc3339(status["last_error_at"])})
     return page_context(membership, "sinks", sinks=sinks, kinds=KINDS, **extra)
 
@@ -53,8 +53,9 @@ def sink_list(request: HttpRequest, project_id) -> HttpResponse:
 
 def _render_form(request: HttpRequest, membership: Membership, state: SinkFormState, sink: Sink | None,
                  errors: dict | None = None, status: int = 200) -> HttpResponse:
-    context = page_context(membership, "sinks", state=state, sink=sink, errors=errors or {}, methods=METHOD_CHOICES,
-                           kind_label=KINDS[state.kind].label, header_rows=list(enumerate(state.headers)))
+    errors = errors or {}
+    context = page_context(membership, "sinks", state=state, sink=sink, errors=errors, kind=state.sink_kind,
+                           rows=state.bound_rows(errors))
     return render_page(request, "sinks/form.html", "sinks/partials/form.html", context, status=status)
 
 
@@ -65,7 +66,7 @@ def _save(request: HttpRequest, membership: Membership, state: SinkFormState, si
         return _render_form(request, membership, state, sink)
     serializer = SinkSerializer(sink, data=state.to_payload(), context={"project": membership.project})
     if not serializer.is_valid():
-        errors = field_errors(serializer.errors, nested=("config",), rename={"webhook_url": "url"})
+        errors = field_errors(serializer.errors, nested=("config",))
         return _render_form(request, membership, state, sink, errors=errors, status=400)
     with transaction.atomic():
         saved = serializer.save(project=membership.project) if sink is None else serializer.save()

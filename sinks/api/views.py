@@ -1,4 +1,4 @@
-"""Sinks API: CRUD of a project's webhook and Slack sinks, and the "send test message" action."""
+"""Sinks API: CRUD of a project's sinks (every kind of sinks/kinds/), and the "send test message" action."""
 
 from __future__ import annotations
 
