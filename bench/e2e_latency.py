@@ -117,7 +117,7 @@ def log_request(first_seq: int, count: int, sent_ns: int) -> bytes:
 
 
 def config_document(project_id: str, prefix: str, secret: str, agent_url: str, args: argparse.Namespace) -> dict:
-    from projects.keys import hash_key
+    from projects.apikeys import hash_key
 
     return {"schema": 1, "projectId": project_id, "name": "e2e-latency", "version": 1,
             "generatedAt": "2026-01-01T00:00:00Z",

@@ -43,7 +43,7 @@ GRPC_TARGET_RATE = 30_000
 async def setup_project(nats_url: str, project_id: str, prefix: str, secret: str) -> None:
     import nats
 
-    from projects.keys import hash_key
+    from projects.apikeys import hash_key
     from projects.natsops import config_bucket, ensure_streams, put_config_document
     from projects.streams import StreamLimits
 

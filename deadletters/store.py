@@ -18,9 +18,9 @@ from typing import Any
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
+from deadletters.entries import REPLAY_SINK_HEADER
 from glassflow_site.timestamps import format_rfc3339
 from projects.streams import DLQ_STAGES, SIGNAL_SUBJECT, dlq_stream, dlq_subject, output_subject, raw_subject
-from sinks.worker.deadletter import REPLAY_SINK_HEADER
 
 NO_MESSAGE = 10057  # JetStream's answer to deleting a sequence that is not (or no longer) there
 CHUNK = 64

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "pipelines",
     "sinks",
     "ingest",
+    "deadletters",
+    "runs",
 ]
 
 MIDDLEWARE = [

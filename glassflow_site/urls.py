@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.views import admin_login
-from glassflow_site.live import live_tail
+from projects.views.live import live_tail
 
 urlpatterns = [
     path("", include("projects.urls")),

@@ -61,7 +61,7 @@ def _limit(cpu_seconds: float, memory_bytes: int) -> None:
 
 
 def run(request: dict) -> dict:
-    from pipelines.stages import ConfigError, Outcome, PipelineConfig, TransformSpec, compile_pipeline
+    from pipelines.stages import ConfigError, PipelineConfig, RecordOutcome, TransformSpec, compile_pipeline
 
     config = PipelineConfig(project_id="playground", filter=request["filter"], transforms=tuple(
         TransformSpec(row["expression"], row["output_name"], row.get("output_type") or "string")
@@ -79,12 +79,12 @@ def run(request: dict) -> dict:
                 # The engine turns any exception inside an evaluation into an expression error,
                 # OutOfTime included: the flag says this record was interrupted, not evaluated.
                 raise OutOfTime
-            if outcome is Outcome.PASSED:
+            if outcome is RecordOutcome.PASSED:
                 text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
                 results.append([index, "passed", _cut(text, MAX_OUTPUT_CHARS), ""])
-            elif outcome is Outcome.FILTERED:
+            elif outcome is RecordOutcome.FILTERED:
                 results.append([index, "dropped", "", "the filter returned false"])
-            elif outcome is Outcome.FILTER_ERROR:
+            elif outcome is RecordOutcome.FILTER_ERROR:
                 results.append([index, "filter error", "", _cut(f"{value} (counted as no match)", MAX_REASON_CHARS)])
             else:
                 results.append([index, "dead letter", "", _cut(str(value), MAX_REASON_CHARS)])

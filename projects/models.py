@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
-from projects.keys import hash_key, new_key
+from projects.apikeys import hash_key, new_key
 
 
 class Role(models.TextChoices):

@@ -13,8 +13,9 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deadletters import stats, store
+from deadletters import store
 from deadletters.api.serializers import BulkResultSerializer, BulkSerializer, ListQuerySerializer
+from projects import figures
 from projects.api.views import ProjectScoped
 from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
 
@@ -150,7 +151,7 @@ class ProjectStatsView(ProjectScoped, APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, project_id):
         project_id, bucket = self.project.pk, settings.STATS_BUCKET
-        data = call(lambda js: stats.project_stats(js, project_id, bucket))
+        data = call(lambda js: figures.project_stats(js, project_id, bucket))
         names = {str(pk): name for pk, name in self.project.sinks.values_list("pk", "name")}
         for sink_id, values in data["sinks"].items():
             values["name"] = names.get(sink_id)

@@ -37,7 +37,7 @@ from .body import RECORD_ROOM, ClientDisconnected, decode_content, read_body
 from .config import ReceiverConfig
 from .errors import Rejected
 from .grpcserver import start_grpc_server, stop_grpc_server
-from .keys import ProjectKey, presented_key
+from .keyindex import ProjectKey, presented_key
 from .publisher import PublishError
 from .runtime import Runtime
 

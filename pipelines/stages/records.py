@@ -17,7 +17,7 @@ from pipelines.stages.config import ConfigError, PipelineConfig
 from pipelines.stages.convert import ConversionError, convert
 
 
-class Outcome(Enum):
+class RecordOutcome(Enum):
     PASSED = "passed"
     FILTERED = "filtered"
     FILTER_ERROR = "filter_error"
@@ -41,7 +41,7 @@ class CompiledPipeline:
         self.filter_program = filter_program
         self.transforms = transforms
 
-    def process(self, record: dict[str, Any]) -> tuple[Outcome, Any]:
+    def process(self, record: dict[str, Any]) -> tuple[RecordOutcome, Any]:
         """Run filter then transforms; the record is updated in place with each transform's output.
 
         Returns (PASSED, record), (FILTERED, None), (FILTER_ERROR, message) or
@@ -51,26 +51,26 @@ class CompiledPipeline:
             try:
                 matched = self.filter_program.run(record)
             except expr.ExprError as exc:
-                return Outcome.FILTER_ERROR, f"filter failed: {exc}"
+                return RecordOutcome.FILTER_ERROR, f"filter failed: {exc}"
             if matched is not True:
                 if matched is False:
-                    return Outcome.FILTERED, None
-                return Outcome.FILTER_ERROR, f"filter returned {type(matched).__name__}, not bool"
+                    return RecordOutcome.FILTERED, None
+                return RecordOutcome.FILTER_ERROR, f"filter returned {type(matched).__name__}, not bool"
         for transform in self.transforms:
             try:
                 value = transform.program.run(record)
                 if type(value) is list or type(value) is dict:
                     expr.check_result_size(value)  # it is serialised with the record
             except expr.ExprError as exc:
-                return Outcome.TRANSFORM_ERROR, (
+                return RecordOutcome.TRANSFORM_ERROR, (
                     f"transform {transform.index} ({transform.output_name}) failed: {exc}")
             try:
                 record[transform.output_name] = convert(value, transform.output_type)
             except ConversionError as exc:
-                return Outcome.TRANSFORM_ERROR, (
+                return RecordOutcome.TRANSFORM_ERROR, (
                     f"transform {transform.index} ({transform.output_name}) could not convert its result "
                     f"to {transform.output_type}: {exc}")
-        return Outcome.PASSED, record
+        return RecordOutcome.PASSED, record
 
 
 def compile_pipeline(config: PipelineConfig) -> CompiledPipeline:

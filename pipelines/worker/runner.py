@@ -28,15 +28,15 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from deadletters.publish import DeadLetterWriter
 from glassflow_site.supervision import report_failure, supervise
 from pipelines.stages.batching import Batcher
-from pipelines.stages.records import CompiledPipeline, Outcome
+from pipelines.stages.records import CompiledPipeline, RecordOutcome
 from pipelines.worker.agent import AgentClient
-from pipelines.worker.deadletters import DeadLetterWriter
-from pipelines.worker.delivery import deliver_batch
+from pipelines.worker.batchcall import deliver_batch
+from pipelines.worker.counters import ProjectStats
 from pipelines.worker.flow import DeliveryGate
 from pipelines.worker.pull import PullFeed
-from pipelines.worker.stats import ProjectStats
 from projects.streams import raw_stream, raw_subject
 from runs.recorder import RunHistory, RunHistorySettings
 
@@ -204,7 +204,7 @@ class PipelineRunner:
             self._spawn(self._dead_letter_one(msg, reason))
         else:
             outcome, value = self.compiled.process(record)
-            if outcome is Outcome.PASSED:
+            if outcome is RecordOutcome.PASSED:
                 was_empty = not self.batcher.items
                 full = self.batcher.add((msg, value), time.monotonic())
                 if full is not None:
@@ -212,12 +212,12 @@ class PipelineRunner:
                 elif was_empty:
                     self.wake.set()
             else:
-                if outcome is Outcome.TRANSFORM_ERROR:
+                if outcome is RecordOutcome.TRANSFORM_ERROR:
                     counters.transform_errors += 1
                     self.stats.note_record_error("transform", value, msg.data)
                     self._spawn(self._dead_letter_one(msg, value))
                 else:
-                    if outcome is Outcome.FILTERED:
+                    if outcome is RecordOutcome.FILTERED:
                         counters.filtered += 1
                     else:
                         counters.filter_errors += 1

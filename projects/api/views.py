@@ -19,7 +19,7 @@ from projects.api.serializers import (
     NewApiKeySerializer,
     ProjectSerializer,
 )
-from projects.keyusage import refresh_last_used
+from projects.key_last_used import refresh_last_used
 from projects.models import ApiKey, Membership, Role
 
 

@@ -11,7 +11,7 @@ from sinks.models import DEAD_LETTER_AFTER_MAX_MINUTES, MAX_CONCURRENCY_MAX, Sin
 
 
 class SinkSerializer(serializers.ModelSerializer):
-    kind = serializers.ChoiceField(choices=sorted(KINDS))
+    kind = serializers.ChoiceField(choices=[])  # the registry's kinds, read when the serializer is built
     config = serializers.JSONField()
     dead_letter_after_minutes = serializers.IntegerField(min_value=1, max_value=DEAD_LETTER_AFTER_MAX_MINUTES,
                                                          required=False, allow_null=True)
@@ -23,6 +23,11 @@ class SinkSerializer(serializers.ModelSerializer):
                   "last_error", "last_error_at", "created_at",
                   "updated_at"]
         read_only_fields = ["id", "last_error", "last_error_at", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields["kind"].choices = sorted(KINDS)
+        return fields
 
     def validate_name(self, value: str) -> str:
         value = value.strip()

@@ -1,4 +1,4 @@
-"""Sinks API: CRUD of a project's webhook and Slack sinks, and the "send test message" action."""
+"""Sinks API: CRUD of a project's sinks (every kind of sinks/kinds/), and the "send test message" action."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from projects.api.views import ProjectScoped
 from projects.configsync import config_changed
 from sinks.api.serializers import SinkSerializer
-from sinks.sendtest import live_status, merge_status, send_test_message
+from sinks.sendtest import send_test_message
+from sinks.status import live_status, merge_status
 
 
 class SinkQueryMixin(ProjectScoped):

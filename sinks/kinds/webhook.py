@@ -1,16 +1,19 @@
-"""Webhook sink: POST/PUT/PATCH the output message (docs/records.md) as JSON to a URL with custom headers."""
+"""Webhook sink: POST/PUT/PATCH the output message (docs/records.md) as JSON to a URL with custom headers.
+
+The headers' values are secrets: masked for display, and a masked value is only restored for the same origin.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
+from django.utils.safestring import mark_safe
 
 from outbound import Answer, status_text
 from pipelines.validation import clean_headers
-from projects.masking import mask_headers, restore_headers, same_origin
+from projects.masking import restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
-from sinks.kinds.base import ConfigError, HttpRequest, HttpSinkKind, TransportError, clean_max_per_minute
+from sinks.kinds.base import HttpRequest, HttpSinkKind, TransportError
+from sinks.kinds.fields import HEADERS, SELECT, URL, ConfigField, choices
 
 METHODS = ("POST", "PUT", "PATCH")
 HINTS = {401: ": check the authorization headers in the sink settings",
@@ -23,16 +26,16 @@ class WebhookKind(HttpSinkKind):
     name = "webhook"
     label = "Webhook"
     target = "the webhook"
+    form_rows = (
+        (ConfigField("method", "Method", SELECT, choices=choices(*METHODS), default="POST"),
+         ConfigField("url", "URL", URL, placeholder="https://hooks.example.com/glassflow")),
+        (ConfigField("headers", "Headers", HEADERS, help=mark_safe(
+            "Sent with every delivery, e.g. an Authorization header. Values are masked after saving; "
+            "leave <code>********</code> to keep a stored value.")),),
+    )
 
     @classmethod
-    def clean_config(cls, config: Any, *, allow_private: bool, stored: dict | None = None) -> dict:
-        if not isinstance(config, dict):
-            raise ConfigError({"config": "must be an object with url, method and headers"})
-        stored = stored or {}
-        errors: dict[str, str] = {}
-        unknown = set(config) - {"url", "method", "headers", "max_per_minute"}
-        if unknown:
-            errors["config"] = f"unknown keys {', '.join(sorted(unknown))}"
+    def clean_fields(cls, config: dict, errors: dict[str, str], *, allow_private: bool, stored: dict) -> dict:
         url = config.get("url", "")
         if not isinstance(url, str) or not url.strip():
             errors["url"] = "a URL is required"
@@ -51,17 +54,11 @@ class WebhookKind(HttpSinkKind):
                                       target_changed=changed)
         except ValueError as exc:
             errors["headers"] = str(exc)
-        max_per_minute = clean_max_per_minute(config, errors, None)
-        if errors:
-            raise ConfigError(errors)
-        cleaned = {"url": url, "method": method, "headers": headers}
-        if max_per_minute is not None:
-            cleaned["max_per_minute"] = max_per_minute
-        return cleaned
+        return {"url": url, "method": method, "headers": headers}
 
     @classmethod
-    def mask_config(cls, config: dict) -> dict:
-        return {**config, "headers": mask_headers(config.get("headers", {}))}
+    def describe_target(cls, masked: dict) -> str:
+        return f"{masked.get('method', 'POST')} {cls.target_of(masked)}"
 
     @classmethod
     def request(cls, config: dict, message: dict) -> HttpRequest:

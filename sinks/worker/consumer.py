@@ -33,15 +33,16 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from deadletters.entries import REPLAY_SINK_HEADER, sink_dead_letter
+from deadletters.publish import publish_dead_letter
 from outbound import RetryPolicy
 from pipelines.worker.flow import DeliveryGate
 from projects.streams import output_stream, output_subject
 from sinks.kinds import get_kind
 from sinks.kinds.base import DeliveryContext
-from sinks.worker.deadletter import REPLAY_SINK_HEADER, publish_dead_letter, sink_dead_letter
-from sinks.worker.delivery import deliver_with_retries
 from sinks.worker.pacing import Pacer
-from sinks.worker.stats import StatsRecorder
+from sinks.worker.retries import deliver_with_retries
+from sinks.worker.tally import StatsRecorder
 
 logger = logging.getLogger(__name__)
 

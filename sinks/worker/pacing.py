@@ -18,10 +18,6 @@ from pipelines.stages.ratelimit import RateLimiter
 from sinks.kinds.base import SinkKind
 
 
-def target_of(config: dict) -> str:
-    return str(config.get("webhook_url") or config.get("url") or "")
-
-
 class Pacer:
     def __init__(self) -> None:
         self.limiters: dict[str, RateLimiter] = {}
@@ -30,7 +26,7 @@ class Pacer:
         per_minute = config.get("max_per_minute", kind.default_max_per_minute)
         if not isinstance(per_minute, int) or isinstance(per_minute, bool) or per_minute < 1:
             return None
-        key = target_of(config)
+        key = kind.target_of(config)  # the kind knows which of its keys is the address
         limiter = self.limiters.get(key)
         if limiter is None or limiter.spacing != 60.0 / per_minute:
             limiter = self.limiters[key] = RateLimiter(per_minute)

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from deadletters.stats import delivery_figures
+from projects.figures import delivery_figures
 from tests.deadletters.test_project_stats import stats
 
 NOW = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)

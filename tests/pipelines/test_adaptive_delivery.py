@@ -10,7 +10,7 @@ import pytest
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner
 from pipelines.worker.agent import AgentClient
-from pipelines.worker.stats import STATS_BUCKET, StatsBook
+from pipelines.worker.counters import STATS_BUCKET, StatsBook
 from projects.natsops import stats_bucket
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async

@@ -95,7 +95,7 @@ def test_the_sink_editor_sets_a_webhooks_rate_and_an_empty_box_keeps_the_kinds_d
             "h-count": "0", "max_per_minute": "120"}
     assert client.post(reverse("sinks:create", args=[pid, "webhook"]), form).status_code == 302
     assert Sink.objects.get(project=team.project, name="hook").config["max_per_minute"] == 120
-    slack = {"action": "save", "name": "alerts", "enabled": "on", "url": "http://127.0.0.1:9/services/T/B/X",
+    slack = {"action": "save", "name": "alerts", "enabled": "on", "webhook_url": "http://127.0.0.1:9/services/T/B/X",
              "max_per_minute": ""}
     assert client.post(reverse("sinks:create", args=[pid, "slack"]), slack).status_code == 302
     sink = Sink.objects.get(project=team.project, name="alerts")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deadletters.entries import build_entry, encode_entries, entry_id
 from glassflow_site.timestamps import format_rfc3339
 from outbound import gave_up_reason
 from pipelines.stages import Batcher
-from pipelines.stages.deadletter import build_entry, encode_entries, entry_id
 from pipelines.stages.retry import rejection_reason
 
 

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from pipelines.stages import ConfigError, ConversionError, Outcome, compile_pipeline, convert, parse_pipeline
+from pipelines.stages import (
+    ConfigError,
+    ConversionError,
+    RecordOutcome,
+    compile_pipeline,
+    convert,
+    parse_pipeline,
+)
 
 ERROR_LOG = {"severityNumber": 17, "severityText": "ERROR", "body": "Connection refused: pool exhausted",
              "resourceAttributes": {"service.name": "checkout"}, "attributes": {"http.status": "503"}}
@@ -21,13 +28,13 @@ def pipeline(filter_source: str = "", transforms: list[dict] | None = None):
 
 
 @pytest.mark.parametrize(("filter_source", "record", "outcome"), [
-    ("", INFO_LOG, Outcome.PASSED),
-    ("severityNumber >= 17", ERROR_LOG, Outcome.PASSED),
-    ("severityNumber >= 17", INFO_LOG, Outcome.FILTERED),
-    ('body contains "refused"', ERROR_LOG, Outcome.PASSED),
-    ('resourceAttributes["service.name"] == "payments"', ERROR_LOG, Outcome.FILTERED),
-    ("severityNumber > 10 && attributes.missing.deeper == 1", ERROR_LOG, Outcome.FILTER_ERROR),
-    ("attributes", ERROR_LOG, Outcome.FILTER_ERROR),  # not a bool: counted as an error, never a match
+    ("", INFO_LOG, RecordOutcome.PASSED),
+    ("severityNumber >= 17", ERROR_LOG, RecordOutcome.PASSED),
+    ("severityNumber >= 17", INFO_LOG, RecordOutcome.FILTERED),
+    ('body contains "refused"', ERROR_LOG, RecordOutcome.PASSED),
+    ('resourceAttributes["service.name"] == "payments"', ERROR_LOG, RecordOutcome.FILTERED),
+    ("severityNumber > 10 && attributes.missing.deeper == 1", ERROR_LOG, RecordOutcome.FILTER_ERROR),
+    ("attributes", ERROR_LOG, RecordOutcome.FILTER_ERROR),  # not a bool: counted as an error, never a match
 ])
 def test_the_filter_passes_drops_or_reports_each_record(filter_source, record, outcome):
     result, _ = pipeline(filter_source).process(dict(record))
@@ -52,7 +59,7 @@ def test_the_filter_passes_drops_or_reports_each_record(filter_source, record, o
 ])
 def test_transforms_store_converted_outputs_in_order(transforms, expected):
     result, record = pipeline(transforms=transforms).process(dict(ERROR_LOG))
-    assert result is Outcome.PASSED
+    assert result is RecordOutcome.PASSED
     for key, value in expected.items():
         assert record[key] == value and type(record[key]) is type(value)
 
@@ -65,7 +72,7 @@ def test_transforms_store_converted_outputs_in_order(transforms, expected):
 ])
 def test_a_transform_that_cannot_produce_its_type_reports_a_reason(transform, reason_part):
     result, reason = pipeline(transforms=[transform]).process(dict(ERROR_LOG))
-    assert result is Outcome.TRANSFORM_ERROR
+    assert result is RecordOutcome.TRANSFORM_ERROR
     assert reason_part in reason and "transform 1" in reason
 
 

@@ -9,7 +9,7 @@ import pytest
 from nats.js.errors import KeyNotFoundError
 
 from pipelines.worker import Worker
-from pipelines.worker.stats import STATS_BUCKET
+from pipelines.worker.counters import STATS_BUCKET
 from projects.natsops import config_bucket, put_config_document
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async

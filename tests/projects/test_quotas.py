@@ -8,10 +8,10 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from django.test import AsyncClient, Client
 
-from glassflow_site import live
 from projects.configsync import remove_project, sync_project
 from projects.models import Membership, Project, Role
 from projects.streams import StreamLimits, dlq_stream, output_stream, raw_stream, runs_stream, stream_configs
+from projects.views import live
 from tests.support.clients import client_for
 from tests.support.factories import UserFactory, make_team
 

@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY
 from projects import natsops
 from projects.streams import StreamLimits, dlq_stream, output_stream, output_subject
 from sinks.worker.consumer import consumer_name
-from sinks.worker.stats import sink_stats_key
+from sinks.worker.tally import sink_stats_key
 from sinks.worker.worker import SinkWorker
 from tests.support.deadline import wait_for_async
 from tests.support.sink_harness import fast_options

@@ -153,7 +153,7 @@ async def test_project_stats_report_the_lag_of_a_re_enabled_sinks_consumer_under
 
 
 async def _with_lag(js, project_id: str, sink_id: str, expected: int) -> dict | None:
-    from deadletters.stats import project_stats
+    from projects.figures import project_stats
 
     stats = await project_stats(js, project_id, "gf-ai-stats")
     return stats if (stats["sinks"].get(sink_id) or {}).get("lag") == expected else None

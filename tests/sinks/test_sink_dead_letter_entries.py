@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from deadletters.entries import REPLAY_SINK_HEADER, encode_dead_letter, sink_dead_letter
 from deadletters.store import ReplayError, replay_messages
-from sinks.worker.deadletter import REPLAY_SINK_HEADER, encode_dead_letter, sink_dead_letter
 
 PID = "3f1c1f9e-0000-4000-8000-000000000001"
 

@@ -12,7 +12,7 @@ import pytest
 
 from projects import natsops
 from projects.streams import StreamLimits, output_subject
-from sinks.worker.stats import sink_stats_key
+from sinks.worker.tally import sink_stats_key
 from sinks.worker.worker import SinkWorker
 from tests.support.sink_harness import StubServer, fast_options
 

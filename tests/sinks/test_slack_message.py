@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sinks.slack_message import MAX_TEXT, build_slack_body, build_slack_text
+from sinks.kinds.slack import MAX_TEXT, build_slack_body, build_slack_text
 
 FOOTER = "_GlassFlow · request r1 · received 2026-01-15T10:30:02.120Z_"
 

@@ -21,7 +21,7 @@ import pytest
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner, WorkerSettings
 from pipelines.worker.agent import AgentClient
-from pipelines.worker.stats import Counters, ProjectStats
+from pipelines.worker.counters import Counters, ProjectStats
 from projects.natsops import ensure_streams
 from projects.streams import StreamLimits, raw_subject
 

@@ -9,8 +9,8 @@ import uuid
 import nats
 import pytest
 
-from glassflow_site.live import compact, tail_events
-from projects.ui.sparkline import area_points, rates, sparkline_points
+from projects.sparkline import area_points, rates, sparkline_points
+from projects.views.live import compact, tail_events
 
 
 @pytest.mark.parametrize(("values", "expected"), [

@@ -188,7 +188,7 @@ def test_sinks_create_mask_toggle_and_delete(team):
     assert response.status_code == 400 and "http" in response.content.decode()
     assert client.post(reverse("sinks:create", args=[pid, "slack"]),
                        {"action": "save", "name": "alerts", "enabled": "on",
-                        "url": "http://127.0.0.1:9/services/T000/B000/XXXX"}).status_code == 302
+                        "webhook_url": "http://127.0.0.1:9/services/T000/B000/XXXX"}).status_code == 302
     sink = Sink.objects.get(project=team.project, name="alerts")
     html = client.get(reverse("sinks:list", args=[pid])).content.decode()
     assert "XXXX" not in html and "alerts" in html
@@ -196,7 +196,7 @@ def test_sinks_create_mask_toggle_and_delete(team):
     assert "XXXX" not in edit and MASK in edit
     masked = f"http://127.0.0.1:9/{MASK}"
     assert client.post(reverse("sinks:edit", args=[pid, sink.pk]),
-                       {"action": "save", "name": "alerts-2", "enabled": "on", "url": masked}).status_code == 302
+                       {"action": "save", "name": "alerts-2", "enabled": "on", "webhook_url": masked}).status_code == 302
     sink.refresh_from_db()
     assert sink.name == "alerts-2" and sink.config["webhook_url"].endswith("/XXXX")
     client.post(reverse("sinks:toggle", args=[pid, sink.pk]))

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
-from sinks.worker.stats import sink_stats_key
+from sinks.worker.tally import sink_stats_key
 from tests.deadletters.test_project_stats import stats
 
 

@@ -16,7 +16,7 @@ from nats.js.errors import NotFoundError
 from glassflow_site.timestamps import format_rfc3339
 from projects.streams import dlq_stream, dlq_subject, output_stream, raw_stream
 from sinks.worker.consumer import parse_consumer_name
-from sinks.worker.stats import read_stats
+from sinks.worker.tally import read_stats
 
 PIPELINE_COUNTERS = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
                      "agent_errors", "dlq")

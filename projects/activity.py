@@ -1,9 +1,13 @@
 """Numbers for the activity dashboard and the project list's health line.
 
-The numbers come from ``deadletters.stats.project_stats`` (stream info, consumer lag
+The numbers come from ``projects.figures.project_stats`` (stream info, consumer lag
 and the workers' counters in the ``gf-ai-stats`` bucket), read through the NATS bridge;
 when NATS cannot be asked they show as "no data yet". A short history of samples per project is kept
 in the cache so the dashboard can draw sparklines without a time-series store.
+
+The "Delivery to the agent" panel (``delivery_panel``: the adaptive concurrency limit, batches in
+flight and waiting, RTT p50/p99, time throttled and a small SVG chart of the limit and the RTT p99)
+and the compact per-sink rows (``sink_rows``) are read from the same sample history.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import cache
 
-from deadletters.stats import project_stats
 from glassflow_site.timestamps import format_rfc3339, parse_rfc3339
+from projects.figures import project_stats
 from projects.natsbridge import NatsUnavailable, bridge
+from projects.sparkline import area_points, rates, sparkline_points
 from projects.streams import raw_stream
-from projects.ui.sparkline import area_points, rates, sparkline_points
 
 logger = logging.getLogger(__name__)
 
 HISTORY_SAMPLES = 60
+CHART_WIDTH = 300.0  # the delivery panel's chart of the concurrency limit and RTT p99
+CHART_HEIGHT = 60.0
 MIN_SAMPLE_INTERVAL = 2.0  # several open dashboards must not each add a sample per poll
 
 
@@ -53,7 +59,7 @@ METRICS = (
 
 
 def _flatten(stats: dict) -> dict:
-    """deadletters.stats.project_stats's nested answer as the dashboard's flat metrics."""
+    """projects.figures.project_stats's nested answer as the dashboard's flat metrics."""
     sinks = stats.get("sinks") or {}
     errors = [(values.get("last_error_at") or "", values.get("last_error")) for values in sinks.values()
               if values.get("last_error")]
@@ -214,4 +220,36 @@ def health(projects: list) -> dict:
         out[project.pk] = line
     return out
 
+def delivery_panel(history: list[tuple[float, dict]]) -> dict | None:
+    """None until a worker has reported its delivery figures."""
+    series = [values.get("delivery") or {} for _, values in history]
+    latest = series[-1] if series else {}
+    if not latest or latest.get("concurrency_limit") is None:
+        return None
+    limits = [figures.get("concurrency_limit") for figures in series]
+    rtts = [figures.get("rtt_p99_ms") for figures in series]
+    return {
+        **latest,
+        "throttled_minutes": round(float(latest.get("throttled_seconds") or 0) / 60, 1),
+        # Each line scaled to its own maximum (the labels say which is which and the peak values).
+        "limit_line": sparkline_points(limits, CHART_WIDTH, CHART_HEIGHT),
+        "rtt_line": sparkline_points(rtts, CHART_WIDTH, CHART_HEIGHT),
+        "limit_peak": max((value for value in limits if value is not None), default=None),
+        "rtt_peak": max((value for value in rtts if value is not None), default=None),
+        "width": CHART_WIDTH, "height": CHART_HEIGHT,
+    }
 
+
+def sink_rows(project, history: list[tuple[float, dict]]) -> list[dict]:
+    """One row per sink a runsink process has reported figures for, in the sinks' order."""
+    flows = (history[-1][1].get("sink_flows") or {}) if history else {}
+    if not flows:
+        return []
+    rows = []
+    for sink_id, name, max_concurrency in project.sinks.order_by("created_at").values_list("pk", "name",
+                                                                                         "max_concurrency"):
+        figures = flows.get(str(sink_id))
+        if figures is not None:
+            rows.append({**figures, "name": name, "max_concurrency": max_concurrency,
+                         "throttled_minutes": round(float(figures.get("throttled_seconds") or 0) / 60, 1)})
+    return rows

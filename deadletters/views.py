@@ -58,7 +58,7 @@ def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
     context = {"project": project, "membership": membership, "tab": "deadletters", "stage": stage,
                "rows": [_row(entry, sink_names) for entry in page.items], "next_cursor": page.next_cursor,
                "cursor": cursor, "error": error, "is_admin": can(membership, Role.ADMIN)}
-    return render_page(request, "projects/deadletters.html", "projects/partials/deadletters.html", context)
+    return render_page(request, "deadletters/deadletters.html", "deadletters/partials/deadletters.html", context)
 
 
 @login_required
@@ -75,7 +75,7 @@ def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
     context = {"project": project, "membership": membership, "tab": "deadletters", "entry": entry,
                "row": _row(entry, {}), "payload": json.dumps(entry, indent=2, ensure_ascii=False, default=str),
                "is_admin": can(membership, Role.ADMIN)}
-    return render_page(request, "projects/deadletter.html", "projects/partials/deadletter_payload.html", context)
+    return render_page(request, "deadletters/deadletter.html", "deadletters/partials/deadletter_payload.html", context)
 
 
 def _selected(request: HttpRequest) -> list[int]:

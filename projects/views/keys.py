@@ -18,7 +18,7 @@ from projects import services
 from projects.access import can, membership_for
 from projects.forms import ApiKeyForm
 from projects.models import ApiKey, Membership, Role
-from projects.views import otlp_endpoint
+from projects.views.dashboard import otlp_endpoint
 
 
 def _render(request: HttpRequest, membership: Membership, form: ApiKeyForm | None = None, status: int = 200,

@@ -67,7 +67,7 @@ def runs(request: HttpRequest, project_id) -> HttpResponse:
     context = {"project": project, "membership": membership, "tab": "runs", "status": status or "",
                "filters": FILTERS, "rows": [_row(run) for run in page.items], "next_cursor": page.next_cursor,
                "error": error}
-    return render_page(request, "projects/runs.html", "projects/partials/runs.html", context)
+    return render_page(request, "runs/runs.html", "runs/partials/runs.html", context)
 
 
 @login_required
@@ -88,7 +88,7 @@ def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
                "attempts": attempts, "outputs": outputs,
                "records": json.dumps(found.get("records"), indent=2, ensure_ascii=False, default=str),
                "finished": _time(found.get("finishedAt")), "is_admin": can(membership, Role.ADMIN)}
-    return render_page(request, "projects/run.html", "projects/run.html", context)
+    return render_page(request, "runs/run.html", "runs/run.html", context)
 
 
 @login_required

@@ -1,8 +1,12 @@
-"""Dead-letter entries: what the worker publishes to ``gf-ai-dlq.{id}.pipeline`` when it gives up.
+"""Dead-letter entries: what the workers publish to ``gf-ai-dlq.{id}.{stage}`` when they give up.
 
 The format is the contract with the DLQ API and UI (list, replay, discard); see
-docs/pipeline-worker.md. ``records`` holds the raw records exactly as they were
-read from the raw stream, so a replay republishes them to ``subject`` unchanged.
+docs/pipeline-worker.md. A pipeline entry's ``records`` holds the raw records exactly as they
+were read from the raw stream, so a replay republishes them to ``subject`` unchanged. A sink
+entry carries the whole output message, so a replay can put it back on the output stream
+unchanged (to the one sink named by ``REPLAY_SINK_HEADER``).
+
+Pure: building and encoding only; deadletters/publish.py writes entries to JetStream.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from glassflow_site.timestamps import format_rfc3339
+from glassflow_site.timestamps import format_rfc3339, now_rfc3339
 
 STAGE = "pipeline"
+REPLAY_SINK_HEADER = "Gf-Replay-Sink"
 # Fixed namespace so an entry's id is a function of the messages it holds: a redelivered
 # batch that fails again produces the same id and JetStream's duplicate window drops it.
 ENTRY_NAMESPACE = uuid.UUID("6f1d3c1e-53a4-4f0e-9a54-2b1f8d0b7c61")
@@ -77,3 +82,33 @@ def encode_entries(entry: dict[str, Any], max_bytes: int) -> list[tuple[str, byt
         part["part"], part["parts"] = index, total
         renumbered.append((part["id"], json.dumps(part, separators=(",", ":"), ensure_ascii=False).encode()))
     return renumbered
+
+
+def sink_dead_letter(*, project_id: str, sink: dict, reason: str, attempts: int, last_error: str,
+                     output: Any, subject: str) -> dict:
+    return {
+        "id": uuid.uuid4().hex,
+        "projectId": project_id,
+        "stage": "sink",
+        "sinkId": sink["id"],
+        "sinkName": sink.get("name", ""),
+        "reason": reason,
+        "attempts": attempts,
+        "lastError": last_error,
+        "failedAt": now_rfc3339(),
+        "output": output,
+        "subject": subject,
+    }
+
+
+def encode_dead_letter(entry: dict, max_bytes: int) -> bytes:
+    """The sink entry as JSON within ``max_bytes``. An output too large to fit beside the entry's own
+    fields is kept as its text, cut to fit and marked ``truncated`` (it can be inspected, not
+    replayed): an entry that can never be stored would keep its message from ever being acked."""
+    payload = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(payload) <= max_bytes:
+        return payload
+    text = json.dumps(entry["output"], ensure_ascii=False)
+    room = max(0, max_bytes - (len(payload) - len(text.encode())) - 1024)
+    smaller = {**entry, "output": text.encode()[:room].decode("utf-8", errors="ignore"), "truncated": True}
+    return json.dumps(smaller, separators=(",", ":"), ensure_ascii=False).encode()

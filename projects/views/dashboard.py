@@ -9,13 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from glassflow_site.htmx import redirect_to, render_page
-from projects import services
+from projects import activity, services
 from projects.access import can, membership_for
 from projects.forms import ProjectForm
 from projects.models import Membership, Role
 from projects.streams import dlq_stream, output_stream, raw_stream
-from projects.ui import stats
-from projects.ui.delivery import delivery_panel, sink_rows
 
 
 def otlp_endpoint(request: HttpRequest, port: int = 4318) -> str:
@@ -41,7 +39,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     memberships = (Membership.objects.filter(user=request.user).select_related("project")
                    .order_by("project__name", "project__created_at"))
     memberships = list(memberships)
-    health = stats.health([m.project for m in memberships])
+    health = activity.health([m.project for m in memberships])
     rows = [{"membership": m, "project": m.project, "health": health[m.project.pk]} for m in memberships]
     return render_page(request, "projects/list.html", "projects/partials/create_form.html",
                        {"rows": rows, "form": form}, status=status)
@@ -52,16 +50,16 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, project_id) -> HttpResponse:
     membership = membership_for(request.user, project_id)
     project = membership.project
-    history = stats.sample(project.pk)
+    history = activity.sample(project.pk)
     context = {
         "project": project,
         "membership": membership,
         "tab": "activity",
-        "cards": stats.cards(history),
-        "stalled": stats.stalled(project, history),
-        "record_error": stats.record_error(history),
-        "delivery": delivery_panel(history),
-        "sink_rows": sink_rows(project, history),
+        "cards": activity.cards(history),
+        "stalled": activity.stalled(project, history),
+        "record_error": activity.record_error(history),
+        "delivery": activity.delivery_panel(history),
+        "sink_rows": activity.sink_rows(project, history),
         "has_stats": bool(history),
         "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
         "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
@@ -81,9 +79,9 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
     if not getattr(request, "htmx", False):
         return redirect("projects:detail", project_id=project_id)
     membership = membership_for(request.user, project_id)
-    history = stats.sample(membership.project.pk)
+    history = activity.sample(membership.project.pk)
     return render_page(request, "projects/detail.html", "projects/partials/stats.html",
-                       {"project": membership.project, "cards": stats.cards(history),
-                        "stalled": stats.stalled(membership.project, history),
-                        "record_error": stats.record_error(history), "delivery": delivery_panel(history),
-                        "sink_rows": sink_rows(membership.project, history), "has_stats": bool(history)})
+                       {"project": membership.project, "cards": activity.cards(history),
+                        "stalled": activity.stalled(membership.project, history),
+                        "record_error": activity.record_error(history), "delivery": activity.delivery_panel(history),
+                        "sink_rows": activity.sink_rows(membership.project, history), "has_stats": bool(history)})

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Outcome:
+class DeliveryOutcome:
     delivered: bool
     attempts: int
     error: str = ""
@@ -36,7 +36,7 @@ class Outcome:
 async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict, context: DeliveryContext,
                                policy: RetryPolicy, stop: asyncio.Event, label: str = "sink",
                                on_failed_attempt: Callable[[str, bool], None] | None = None,
-                               gate: DeliveryGate | None = None) -> Outcome:
+                               gate: DeliveryGate | None = None) -> DeliveryOutcome:
     """Deliver until success, a permanent error, the budget or ``stop``.
 
     ``on_failed_attempt(error, permanent)`` runs after every failed attempt as it happens, so the
@@ -51,13 +51,13 @@ async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict
         if gate is not None:
             ticket = await gate.admit(1, stop, first_attempt=attempt == 1)
             if ticket is None:  # stopping while waiting for a turn: nothing was sent
-                return Outcome(False, attempt - 1, "", interrupted=True)
+                return DeliveryOutcome(False, attempt - 1, "", interrupted=True)
         started = time.monotonic()
         try:
             await kind.deliver(config, message, context)
             if ticket is not None:
                 gate.finish(ticket, Signal.OK, rtt=time.monotonic() - started)
-            return Outcome(True, attempt)
+            return DeliveryOutcome(True, attempt)
         except TransportError as exc:
             error = exc
         except asyncio.CancelledError:
@@ -73,14 +73,14 @@ async def deliver_with_retries(kind: type[SinkKind], config: dict, message: dict
         if on_failed_attempt is not None:
             on_failed_attempt(error.message, error.permanent)
         if error.permanent:
-            return Outcome(False, attempt, error.message, f"permanent failure: {error.message}")
+            return DeliveryOutcome(False, attempt, error.message, f"permanent failure: {error.message}")
         elapsed = time.monotonic() - failing_since
         wait = policy.delay(attempt, error.retry_after)
         if policy.gives_up(elapsed, wait):
-            return Outcome(False, attempt, error.message, gave_up_reason(label, error.message, attempt, elapsed))
+            return DeliveryOutcome(False, attempt, error.message, gave_up_reason(label, error.message, attempt, elapsed))
         logger.info("%s: attempt %d failed (%s); retrying in %.1f s", label, attempt, error.message, wait)
         try:
             await asyncio.wait_for(stop.wait(), wait)
         except TimeoutError:
             continue
-        return Outcome(False, attempt, error.message, interrupted=True)
+        return DeliveryOutcome(False, attempt, error.message, interrupted=True)

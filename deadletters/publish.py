@@ -1,9 +1,13 @@
-"""Writing dead-letter entries for held messages, and only then letting them go.
+"""Writing dead-letter entries to JetStream: both workers' side of deadletters/entries.py.
 
-``write`` returns True once JetStream acknowledged every entry (the caller then acks
-the originals) and False when storing failed (the caller naks them so they come back).
-Entries are grouped by original subject, so a replay can republish each entry's
-records to its ``subject``.
+The pipeline worker's ``DeadLetterWriter.write`` returns True once JetStream acknowledged
+every entry (the caller then acks the originals) and False when storing failed (the caller
+naks them so they come back). Entries are grouped by original subject, so a replay can
+republish each entry's records to its ``subject``.
+
+The sink worker's ``publish_dead_letter`` derives the entry's Nats-Msg-Id from the sink and the
+output's stream sequence: if the worker dies after the DLQ publish but before the ack, the
+redelivered message's second DLQ entry is dropped by JetStream's duplicate window.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import UTC, datetime
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from pipelines.stages.deadletter import build_entry, decode_raw, encode_entries, entry_id
+from deadletters.entries import build_entry, decode_raw, encode_dead_letter, encode_entries, entry_id
 from projects.streams import dlq_subject
 
 logger = logging.getLogger(__name__)
@@ -61,3 +65,11 @@ class DeadLetterWriter:
             return False
         logger.warning("project %s: %d record(s) moved to the DLQ: %s", self.project_id, len(msgs), reason)
         return True
+
+
+async def publish_dead_letter(js: JetStreamContext, entry: dict, stream_sequence: int | None,
+                              max_bytes: int = 1024 * 1024 - 16 * 1024) -> None:
+    """Publish a sink entry and wait for JetStream's acknowledgement; raises if it did not store it."""
+    msg_id = f"dlq-sink-{entry['sinkId']}-{stream_sequence}" if stream_sequence else entry["id"]
+    await js.publish(dlq_subject(entry["projectId"], "sink"), encode_dead_letter(entry, max_bytes),
+                     headers={"Nats-Msg-Id": msg_id})

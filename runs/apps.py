@@ -1,0 +1,9 @@
+"""Run history: pages, API and JetStream reads; no models of its own."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RunsConfig(AppConfig):
+    name = "runs"
