@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from projects.configwatch import configured_bucket
+
 DEFAULT_KEYUSE_BUCKET = "gf-ai-keyuse"  # the name projects/key_last_used.py reads
 GRPC_LISTEN_ENV = "GLASSFLOW_RECEIVER_GRPC"
 WORKERS_ENV = "GLASSFLOW_RECEIVER_WORKERS"
@@ -30,7 +32,7 @@ class ReceiverConfig:
     nats_servers: list[str] = field(default_factory=lambda: ["nats://127.0.0.1:4222"])
     connect_timeout: float = 2.0
     reconnect_wait: float = 0.5
-    config_bucket: str = "gf-ai-config"
+    config_bucket: str = field(default_factory=configured_bucket)
     config_check_interval: float = 30.0
     keyuse_bucket: str = DEFAULT_KEYUSE_BUCKET
     keyuse_interval: float = 60.0

@@ -2,17 +2,20 @@
 
 The control plane publishes one document per project to the ``gf-ai-config`` KV bucket,
 listing its active keys as ``{id, prefix, hash}`` (projects/configdoc.py). The receiver
-keeps ``prefix -> keys`` in memory and never asks the database. A presented key is looked
-up by its public prefix and compared with the stored SHA-256 in constant time.
+keeps ``prefix -> keys`` in memory and never asks the database; the index listens to
+projects/configwatch.py (``snapshot`` swaps in a complete first pass, ``change`` one project),
+so a revoked key stops working as soon as its project's new document arrives. A presented key
+is looked up by its public prefix and compared with the stored SHA-256 in constant time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from projects.apikeys import key_matches, key_prefix
+from projects.configwatch import UnreadableDocument
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +30,13 @@ class ProjectKey:
     hash: str
 
 
-def keys_of_document(project_id: str, value: bytes | None) -> list[ProjectKey]:
-    """The active keys a config document lists; a malformed document grants nothing."""
+def keys_of_document(project_id: str, document: Any) -> list[ProjectKey]:
+    """The active keys a config document lists; a malformed document (or none) grants nothing."""
+    if document is None:
+        return []
     try:
-        document = json.loads(value or b"")
+        if isinstance(document, UnreadableDocument):
+            raise ValueError(document.error)
         if not isinstance(document, dict) or str(document.get("projectId")) != project_id:
             raise ValueError("projectId does not match the document's key")
         return [ProjectKey(project_id, item.get("id"), str(item["prefix"]), str(item["hash"]))
@@ -76,6 +82,16 @@ class KeyIndex:
         for project_id, keys in projects.items():
             self.set_project(project_id, keys)
         self.loaded = True
+
+    async def snapshot(self, documents: dict[str, Any], gone: set[str]) -> None:
+        self.replace_all({project_id: keys for project_id, document in documents.items()
+                          if (keys := keys_of_document(project_id, document))})
+        logger.info("project configuration loaded: %d projects with active keys", self.project_count)
+
+    async def change(self, project_id: str, document: Any) -> None:
+        keys = keys_of_document(project_id, document)
+        self.set_project(project_id, keys)
+        logger.info("configuration of project %s changed: %d active keys", project_id, len(keys))
 
     def authenticate(self, secret: str) -> ProjectKey | None:
         """The key a presented secret belongs to, or None when it is unknown or revoked."""

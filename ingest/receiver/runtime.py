@@ -14,9 +14,9 @@ import logging
 import time
 
 from glassflow_site.supervision import supervise
+from projects.configwatch import ConfigWatch
 
 from .config import ReceiverConfig
-from .configwatch import ConfigWatcher
 from .keyindex import KeyIndex
 from .keyuse_writer import KeyUsageRecorder
 from .metrics import ReceiverMetrics
@@ -36,8 +36,8 @@ class Runtime:
         self.metrics = ReceiverMetrics()
         self.publisher = AckPublisher(self.nc)
         self.keyuse = KeyUsageRecorder(self.nc, config.keyuse_bucket, config.replicas, config.keyuse_interval)
-        self.watcher = ConfigWatcher(self.nc, config.config_bucket, config.replicas, self.index,
-                                     config.config_check_interval)
+        self.watcher = ConfigWatch(self.nc, self.index, bucket=config.config_bucket, replicas=config.replicas,
+                                   check_interval=config.config_check_interval)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._connect_task: asyncio.Task | None = None

@@ -14,14 +14,12 @@ and two concurrent applies would each start a runner and leak one of them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
 from dataclasses import dataclass, field
 
 import nats
-from nats.js.kv import KV_DEL, KV_PURGE
 from prometheus_client import CollectorRegistry, start_http_server
 
 from glassflow_site.supervision import SupervisionCollector, supervise
@@ -30,7 +28,14 @@ from pipelines.stages.records import compile_pipeline
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.counters import STATS_BUCKET, StatsBook, StatsCollector, safe_worker_id
 from pipelines.worker.runner import PipelineRunner
-from projects.natsops import config_bucket, ensure_streams, stats_bucket
+from projects.configwatch import (
+    ConfigWatch,
+    UnreadableDocument,
+    apply_snapshot,
+    configured_bucket,
+    document_version,
+)
+from projects.natsops import ensure_streams, stats_bucket
 from projects.streams import StreamLimits
 from runs.recorder import RunHistory, RunHistorySettings
 
@@ -47,7 +52,7 @@ class WorkerStartError(RuntimeError):
 @dataclass
 class WorkerSettings:
     servers: list[str]
-    config_bucket: str = "gf-ai-config"
+    config_bucket: str = field(default_factory=configured_bucket)
     stats_bucket: str = STATS_BUCKET
     replicas: int = 1
     stream_limits: StreamLimits = field(default_factory=StreamLimits)
@@ -79,7 +84,7 @@ class Worker:
         self.runs: RunHistory | None = None
         self.metrics_server = None
         self._tasks: list[asyncio.Task] = []
-        self._watcher = None
+        self.config: ConfigWatch | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -106,9 +111,10 @@ class Worker:
                 await self.nc.close()
                 raise WorkerStartError(f"cannot serve metrics on {s.metrics_addr}:{s.metrics_port} ({exc}); "
                                        "choose another --metrics-port, or 0 to turn metrics off") from None
-        kv = await config_bucket(self.js, s.config_bucket, s.replicas)
-        self._watcher = await kv.watchall()
-        self._tasks = [supervise("pipeline-config-watch", self._follow_config),
+        self.config = ConfigWatch(self.nc, self, bucket=s.config_bucket, replicas=s.replicas)
+        await self.config.open()
+        forever = asyncio.Event()  # the tasks are cancelled by close()
+        self._tasks = [supervise("pipeline-config-watch", lambda: self.config.run(forever)),
                        supervise("pipeline-housekeeping", self._housekeeping)]
         logger.info("pipeline worker %s started (NATS %s, metrics %s)", self.worker_id, ", ".join(s.servers),
                     f"port {s.metrics_port}" if s.metrics_port else "off")
@@ -141,11 +147,8 @@ class Worker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._watcher is not None:
-            try:
-                await self._watcher.stop()
-            except Exception:  # noqa: BLE001 -- shutting down anyway
-                logger.debug("stopping the config watch failed", exc_info=True)
+        if self.config is not None:
+            await self.config.close()
         await asyncio.gather(*(runner.stop() for runner in self.runners.values()), return_exceptions=True)
         for project_id in self.runners:
             self.stats.projects[project_id].state = "stopped"
@@ -164,30 +167,24 @@ class Worker:
                 await self.nc.close()
         logger.info("pipeline worker %s stopped", self.worker_id)
 
-    async def _follow_config(self) -> None:
-        while True:
-            try:
-                entry = await self._watcher.updates(timeout=5.0)
-            except nats.errors.TimeoutError:
-                continue
-            if entry is None:  # end of the initial snapshot
-                self.ready.set()
-                continue
-            document = None
-            if entry.operation not in (KV_DEL, KV_PURGE):
-                try:
-                    document = json.loads(entry.value or b"null")
-                except ValueError:
-                    logger.error("configuration of project %s is not JSON; its pipeline stays stopped", entry.key)
-                    await self._set_state(entry.key, "error", "configuration document is not JSON")
-                    await self._stop_runner(entry.key)
-                    continue
-            try:
-                await self.apply_document(entry.key, document)
-            except Exception:  # noqa: BLE001 -- one project's trouble must not stop the others
-                logger.exception("applying the configuration of project %s failed; retrying later", entry.key)
-                if document is not None:
-                    self.retry[entry.key] = document
+    async def snapshot(self, documents: dict, gone: set[str]) -> None:
+        """The config watch's first pass: apply every document, forget the projects that are gone."""
+        await apply_snapshot(self.change, documents, gone)
+        self.ready.set()
+
+    async def change(self, project_id: str, document) -> None:
+        """One project's document from the config watch (None: the project is gone)."""
+        if isinstance(document, UnreadableDocument):
+            logger.error("configuration of project %s is not JSON; its pipeline stays stopped", project_id)
+            await self._set_state(project_id, "error", "configuration document is not JSON")
+            await self._stop_runner(project_id)
+            return
+        try:
+            await self.apply_document(project_id, document)
+        except Exception:  # noqa: BLE001 -- one project's trouble must not stop the others
+            logger.exception("applying the configuration of project %s failed; retrying later", project_id)
+            if document is not None:
+                self.retry[project_id] = document
 
     async def apply_document(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
@@ -198,7 +195,7 @@ class Worker:
 
     async def _apply_document(self, project_id: str, document: dict | None) -> None:
         pending = self.retry.get(project_id)
-        if pending is not None and (document is None or _version(pending) <= _version(document)):
+        if pending is not None and (document is None or document_version(pending) <= document_version(document)):
             del self.retry[project_id]
         if document is None:
             await self._stop_runner(project_id)
@@ -295,7 +292,3 @@ class Worker:
     async def _error(self, exc: Exception) -> None:
         logger.warning("NATS error: %s", exc)
 
-
-def _version(document: dict) -> int:
-    version = document.get("version", 0)
-    return version if isinstance(version, int) else 0

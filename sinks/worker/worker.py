@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nats.errors
 from nats.aio.client import Client
@@ -26,6 +25,13 @@ from nats.js.kv import KeyValue
 from glassflow_site.supervision import supervise
 from outbound import Outbound
 from projects import natsops
+from projects.configwatch import (
+    ConfigWatch,
+    UnreadableDocument,
+    apply_snapshot,
+    configured_bucket,
+    document_version,
+)
 from projects.streams import StreamLimits, output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import USER_AGENT, DeliveryContext
@@ -42,14 +48,12 @@ from sinks.worker.tally import StatsRecorder
 
 logger = logging.getLogger(__name__)
 
-DELETED = ("DEL", "PURGE")
-
 
 @dataclass(frozen=True)
 class WorkerOptions:
     consumer: ConsumerOptions
     allow_private: bool = False
-    config_bucket: str = "gf-ai-config"
+    config_bucket: str = field(default_factory=configured_bucket)
     stats_bucket: str = "gf-ai-stats"
     replicas: int = 1
     stream_limits: StreamLimits | None = None  # when set, the worker also ensures each project's streams
@@ -79,36 +83,27 @@ class SinkWorker:
         self.unsettled: set[str] = set()
         self.ensured: set[str] = set()
         self.running = False
-        self.watcher: KeyValue.KeyWatcher | None = None
         self.stats_kv: KeyValue | None = None
-        self.config_kv: KeyValue | None = None
+        self.config = ConfigWatch(nc, self, bucket=options.config_bucket, replicas=options.replicas)
 
     async def open(self) -> None:
         self.stats_kv = await natsops.stats_bucket(self.js, self.options.stats_bucket, self.options.replicas)
-        self.config_kv = await natsops.config_bucket(self.js, self.options.config_bucket, self.options.replicas)
-        self.watcher = await self.config_kv.watchall()
+        await self.config.open()
 
     async def load_config(self, timeout: float = 0.2) -> bool:
         """Apply every configuration change that has arrived; True if there was any."""
-        if self.watcher is None:
+        if self.stats_kv is None:
             await self.open()
-        found = False
-        while True:
-            try:
-                entry = await self.watcher.updates(timeout=timeout)
-            except nats.errors.TimeoutError:
-                return found
-            if entry is None:
-                continue  # the "caught up" marker after the initial values
-            found = True
-            document = None
-            if entry.operation not in DELETED and entry.value:
-                try:
-                    document = json.loads(entry.value)
-                except ValueError:
-                    logger.error("configuration of project %s is not JSON; ignoring it", entry.key)
-                    continue
-            await self.apply(entry.key, document)
+        return await self.config.poll(timeout)
+
+    async def snapshot(self, documents: dict, gone: set[str]) -> None:
+        await apply_snapshot(self.change, documents, gone)
+
+    async def change(self, project_id: str, document) -> None:
+        if isinstance(document, UnreadableDocument):
+            logger.error("configuration of project %s is not JSON; ignoring it", project_id)
+            return
+        await self.apply(project_id, document)
 
     async def apply(self, project_id: str, document: dict | None) -> None:
         """Make this process's consumers match the project's document (None: project deleted)."""
@@ -125,7 +120,10 @@ class SinkWorker:
             if self.options.stream_limits is not None and project_id not in self.ensured:
                 await natsops.ensure_streams(self.js, project_id, self.options.stream_limits)
                 self.ensured.add(project_id)
-            current = await self.is_current(project_id, document)
+            # Deleting consumers on the strength of an older document would undo what a faster runsink
+            # process just did for a newer one (a re-enabled sink), and its recreated consumer would
+            # skip the messages in between.
+            current = await self.config.is_latest(project_id, document)
             for sink_id, consumer in [(sid, c) for sid, c in self.consumers.items() if c.project_id == project_id]:
                 wanted = desired.get(sink_id)
                 if wanted is None or int(wanted.get("generation", 0)) != consumer.generation:
@@ -137,7 +135,7 @@ class SinkWorker:
                     continue
                 consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
                                         self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer,
-                                        config_version=int(document.get("version", 0)))
+                                        config_version=document_version(document))
                 await consumer.bind()
                 self.consumers[sink_id] = consumer
                 logger.info("%s: consumer %s started", consumer.label, consumer.name)
@@ -148,19 +146,6 @@ class SinkWorker:
         except (OSError, nats.errors.Error) as exc:
             logger.warning("project %s: could not set up its sink consumers yet (%s); will retry", project_id, exc)
             self.unsettled.add(project_id)
-
-    async def is_current(self, project_id: str, document: dict) -> bool:
-        """Whether the document is still the newest one. Deleting consumers on the strength of an
-        older document would undo what a faster runsink process just did for a newer one (a
-        re-enabled sink), and its recreated consumer would skip the messages in between."""
-        if self.config_kv is None:
-            return True
-        try:
-            entry = await self.config_kv.get(project_id)
-            latest = json.loads(entry.value or b"{}").get("version", 0)
-        except (nats.errors.Error, ValueError):
-            return False
-        return latest <= document.get("version", 0)
 
     async def remove_orphans(self, project_id: str, document: dict, current: bool) -> None:
         """Delete consumers of sinks removed, disabled or re-enabled (older generations) while no
@@ -265,9 +250,7 @@ class SinkWorker:
             await consumer.unbind()
         with contextlib.suppress(Exception):
             await self.flush_stats()
-        if self.watcher is not None:
-            with contextlib.suppress(Exception):
-                await self.watcher.stop()
+        await self.config.close()
         await self.client.close()
         if self.nc.is_connected:
             await self.nc.drain()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 
 import pytest
 
@@ -13,6 +12,7 @@ from ingest.receiver.errors import Rejected
 from ingest.receiver.keyindex import KeyIndex, ProjectKey, keys_of_document, presented_key
 from ingest.receiver.publisher import classify_ack_error
 from projects.apikeys import hash_key, new_key
+from projects.configwatch import UnreadableDocument
 
 
 @pytest.mark.parametrize("data, limit", [
@@ -63,9 +63,9 @@ def test_unknown_content_encoding_is_415():
     assert caught.value.status == 415
 
 
-def document(project_id: str, *secrets: str) -> bytes:
-    return json.dumps({"projectId": project_id, "apiKeys": [
-        {"id": i, "prefix": secret[:12], "hash": hash_key(secret)} for i, secret in enumerate(secrets)]}).encode()
+def document(project_id: str, *secrets: str) -> dict:
+    return {"projectId": project_id, "apiKeys": [
+        {"id": i, "prefix": secret[:12], "hash": hash_key(secret)} for i, secret in enumerate(secrets)]}
 
 
 def test_the_index_finds_the_project_of_a_key_and_forgets_removed_ones():
@@ -94,8 +94,8 @@ def test_two_projects_sharing_a_prefix_are_told_apart_by_the_hash():
     assert index.authenticate(key_a) is None and index.authenticate(key_b).project_id == "B"
 
 
-@pytest.mark.parametrize("value", [b"", b"not json", b'{"projectId": "other", "apiKeys": []}',
-                                   b'{"projectId": "A", "apiKeys": [{"id": 1}]}', b"[]"])
+@pytest.mark.parametrize("value", [None, UnreadableDocument("not json"), {"projectId": "other", "apiKeys": []},
+                                   {"projectId": "A", "apiKeys": [{"id": 1}]}, []])
 def test_an_unreadable_document_grants_nothing(value):
     assert keys_of_document("A", value) == []
 
