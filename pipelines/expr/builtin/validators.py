@@ -7,25 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..checking.typesys import (
-    ANY,
-    ARRAY,
-    BOOL,
-    BYTES,
-    DURATION,
-    FLOAT,
-    GROUPS,
-    INT,
-    LOCATION,
-    MAP,
-    MONTH,
-    NIL,
-    NUMERIC,
-    STRING,
-    TIME,
-    WEEKDAY,
-    go_name,
-)
+from ..checking import typesys as T
+from ..checking.typesys import go_name
 
 Validator = Callable[[list[str]], str]
 Signature = tuple[tuple[str, ...], str]  # (parameter types, result type)
@@ -38,7 +21,7 @@ class ArgumentError(Exception):
 
 
 def type_name(t: str) -> str:
-    return "unknown" if t == NIL else go_name(t)
+    return "unknown" if t == T.NIL else go_name(t)
 
 
 def overloads(name: str, signatures: tuple[Signature, ...]) -> Validator:
@@ -51,7 +34,7 @@ def overloads(name: str, signatures: tuple[Signature, ...]) -> Validator:
                 error = ArgumentError(f"{word} arguments to call {name}")
                 continue
             for i, (t, want) in enumerate(zip(types, params, strict=True)):
-                if t != want and t != ANY and want != ANY:
+                if t != want and t != T.ANY and want != T.ANY:
                     error = ArgumentError(f"cannot use {go_name(t)} as argument (type {go_name(want)}) "
                                           f"to call {name}", i)
                     break
@@ -79,7 +62,7 @@ def one_argument(name: str, accepted: set[str] | frozenset[str], result: str | N
 
 
 # Go's kind-based validators accept every integer and float kind: time.Duration is an int64.
-NUMBER_KINDS = NUMERIC | {DURATION, MONTH, WEEKDAY}
+NUMBER_KINDS = T.NUMERIC | {T.DURATION, T.MONTH, T.WEEKDAY}
 
 
 def aggregate(name: str) -> Validator:
@@ -88,23 +71,23 @@ def aggregate(name: str) -> Validator:
         if not types:
             raise ArgumentError(f"not enough arguments to call {name}")
         for t in types:
-            if t in (ANY, ARRAY, BYTES):
-                return ANY if name in ("max", "min") else FLOAT
+            if t in (T.ANY, T.ARRAY, T.BYTES):
+                return T.ANY if name in ("max", "min") else T.FLOAT
             if t not in NUMBER_KINDS:
                 raise ArgumentError(f"invalid argument for {name} (type {go_name(t)})")
-        return types[0] if name in ("max", "min") else FLOAT
+        return types[0] if name in ("max", "min") else T.FLOAT
     return validate
 
 
 def predicate(name: str, result: str) -> Validator:
     """The collection of a predicate builtin must be an array; some predicates must return bools."""
     def validate(types: list[str]) -> str:
-        first = types[0] if types else ANY
-        if first not in (ARRAY, ANY, BYTES):
+        first = types[0] if types else T.ANY
+        if first not in (T.ARRAY, T.ANY, T.BYTES):
             raise ArgumentError(f"builtin {name} takes only array (got {type_name(first)})", 0)
-        if name in BOOL_PREDICATES and len(types) > 1 and types[1] not in (BOOL, ANY):
+        if name in BOOL_PREDICATES and len(types) > 1 and types[1] not in (T.BOOL, T.ANY):
             raise ArgumentError(f"predicate should return boolean (got {go_name(types[1])})", 1)
-        if name == "sortBy" and len(types) > 2 and types[2] not in (STRING, ANY):
+        if name == "sortBy" and len(types) > 2 and types[2] not in (T.STRING, T.ANY):
             raise ArgumentError(f"sortBy order argument must be a string (got {go_name(types[2])})", 2)
         return result
     return validate
@@ -118,47 +101,47 @@ def concat(types: list[str]) -> str:
     if not types:
         raise ArgumentError("invalid number of arguments (expected at least 1, got 0)")
     for t in types:
-        if t not in (ARRAY, ANY):
+        if t not in (T.ARRAY, T.ANY):
             raise ArgumentError(f"cannot concat {go_name(t)}")
-    return ARRAY
+    return T.ARRAY
 
 
 def get(types: list[str]) -> str:
     if len(types) != 2:
         raise ArgumentError(f"invalid number of arguments (expected 2, got {len(types)})")
     base, key = types
-    if base == ANY:
-        return ANY
-    if base in (ARRAY, BYTES) and key not in (INT, ANY):
+    if base == T.ANY:
+        return T.ANY
+    if base in (T.ARRAY, T.BYTES) and key not in (T.INT, T.ANY):
         raise ArgumentError(f"non-integer slice index {type_name(key)}", 1)
-    if base == MAP and key not in (STRING, ANY):
-        raise ArgumentError(f"cannot use {type_name(key)} to get an element from {go_name(MAP)}", 1)
-    if base not in (ARRAY, MAP, BYTES, GROUPS):
+    if base == T.MAP and key not in (T.STRING, T.ANY):
+        raise ArgumentError(f"cannot use {type_name(key)} to get an element from {go_name(T.MAP)}", 1)
+    if base not in (T.ARRAY, T.MAP, T.BYTES, T.GROUPS):
         raise ArgumentError(f"type {type_name(base)} does not support indexing", 0)
-    return ANY
+    return T.ANY
 
 
 def take(types: list[str]) -> str:
     if len(types) != 2:
         raise ArgumentError(f"invalid number of arguments (expected 2, got {len(types)})")
-    if types[0] not in (ARRAY, ANY):
+    if types[0] not in (T.ARRAY, T.ANY):
         raise ArgumentError(f"cannot take from {go_name(types[0])}")
-    if types[1] not in (INT, ANY):
+    if types[1] not in (T.INT, T.ANY):
         raise ArgumentError(f"cannot take {go_name(types[1])} elements")
     return types[0]
 
 
 def now(types: list[str]) -> str:
-    if types and types != [LOCATION]:
+    if types and types != [T.LOCATION]:
         raise ArgumentError(f"invalid number of arguments (expected 0, got {len(types)})")
-    return TIME
+    return T.TIME
 
 
 def date(types: list[str]) -> str:
-    if types and types[0] == LOCATION:  # date(loc, text, ...) parses in that location
+    if types and types[0] == T.LOCATION:  # date(loc, text, ...) parses in that location
         types = types[1:]
     if not types:
         raise ArgumentError("invalid number of arguments (expected at least 1, got 0)")
     if len(types) > 3:
         raise ArgumentError(f"invalid number of arguments (expected at most 3, got {len(types)})")
-    return TIME
+    return T.TIME

@@ -15,6 +15,7 @@ from ..errors import ExprCompileError, ExprRuntimeError, Limits
 from ..runtime.regex import compile_regex, literal_alternation
 from ..runtime.values import FuncValue
 from ..syntax import nodes as A
+from .analysis import SIZED_OPERANDS, sized_reads, surely_bool, weight
 from .helpers import call_func, helper_namespace
 from .loops import INLINE_PREDICATES, loop_source
 from .positions import locate, place_marks
@@ -25,65 +26,12 @@ _BINARY_HELPERS = {
     "contains": "_contains", "startsWith": "_starts", "endsWith": "_ends", "matches": "_matches",
     "..": "_range",
 }
-# Operators whose cost grows with the size of their operands.
-_SIZED_OPERANDS = frozenset({"in", "matches", "contains", "startsWith", "endsWith", "==", "!=", "+", "<", "<=",
-                             ">", ">="})
 _PY_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 # Operators whose generic helper takes the work budget (they can allocate or walk large values).
 _BUDGET_HELPERS = {"+": "_addb", "in": "_inb", "..": "_rangeb", "matches": "_matchesb"}
 # Up to this many operators read large operands outside loops without a charge: each costs at most
 # one pass over a record value, so only expressions with many of them need the checks.
 _FREE_READS = 8
-
-
-def _children(node: A.Node) -> list[A.Node]:
-    out = [getattr(node, a, None) for a in ("node", "left", "right", "cond", "then", "other", "value", "body",
-                                      "start", "end", "prop")]
-    out = [c for c in out if isinstance(c, A.Node)]
-    out.extend(a for a in getattr(node, "args", ()) or () if isinstance(a, A.Node))
-    out.extend(getattr(node, "items", ()) or ())
-    for k, v in getattr(node, "pairs", ()) or ():
-        out.extend((k, v))
-    return out
-
-
-def weight(node: A.Node) -> int:
-    """Work units of one evaluation of a predicate body: its node count (each node is roughly one
-    Python step). A loop charges this per element, so a long body over a long array is bounded."""
-    total, stack = 0, [node]
-    while stack:
-        n = stack.pop()
-        # A function call (with its argument checks and budget wrapper) costs several steps.
-        # Array and map literals allocate a container per element (and feed the cyclic GC).
-        total += 8 if isinstance(n, (A.Builtin, A.Call, A.MethodCall)) else 6 if isinstance(n, (A.Array, A.Map)) else 1
-        stack.extend(_children(n))
-    return total
-
-
-def sized_reads(node: A.Node) -> int:
-    """How many operators read possibly large operands (contains, matches, in, ==, + ...)."""
-    count, stack = 0, [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, A.Binary) and n.op in _SIZED_OPERANDS:
-            count += 1
-        stack.extend(_children(n))
-    return count
-
-
-def _surely_bool(node: A.Node) -> bool:
-    """True when Python evaluation of node always yields a real bool (not merely typed bool in env)."""
-    if isinstance(node, A.Const):
-        return type(node.value) is bool
-    if isinstance(node, A.Unary):
-        return node.op in ("!", "not")
-    if isinstance(node, A.Binary):
-        if node.op in ("and", "&&", "or", "||"):
-            return _surely_bool(node.left) and _surely_bool(node.right)
-        return node.op in ("==", "!=", "<", "<=", ">", ">=", "in", "contains", "startsWith", "endsWith", "matches")
-    if isinstance(node, A.Builtin):
-        return node.name in ("all", "any", "none", "one", "hasPrefix", "hasSuffix")
-    return False
 
 
 class CodeGen:
@@ -159,12 +107,12 @@ class CodeGen:
     def gen_Unary(self, node: A.Unary) -> str:
         inner = self.gen(node.node)
         if node.op in ("!", "not"):
-            return f"(not {inner})" if _surely_bool(node.node) else f"_not({inner})"
+            return f"(not {inner})" if surely_bool(node.node) else f"_not({inner})"
         return f"_neg({inner})" if node.op == "-" else f"_pos({inner})"
 
     def truth(self, node: A.Node) -> str:
         code = self.gen(node)
-        return code if _surely_bool(node) else f"_truth({code})"
+        return code if surely_bool(node) else f"_truth({code})"
 
     def gen_Binary(self, node: A.Binary) -> str:
         op, left, right = node.op, node.left, node.right
@@ -183,7 +131,7 @@ class CodeGen:
         if op == "??":
             t = self.temp()
             return f"({t} if ({t} := {self.gen(left)}) is not None else {self.gen(right)})"
-        lc = self.charged(left, self.gen(left)) if op in _SIZED_OPERANDS else self.gen(left)
+        lc = self.charged(left, self.gen(left)) if op in SIZED_OPERANDS else self.gen(left)
         rconst = right.value if isinstance(right, A.Const) else None
         rtype = type(rconst)
         if op in ("==", "!="):
@@ -252,7 +200,7 @@ class CodeGen:
             if hi - lo < 10_000_000:
                 return f"_in_range({lc}, {lo}, {hi})"
         rc = self.gen(right)
-        if op in _SIZED_OPERANDS:
+        if op in SIZED_OPERANDS:
             rc = self.charged(right, rc)
         if op in _BUDGET_HELPERS:
             self.uses_budget = True
@@ -398,7 +346,7 @@ class CodeGen:
         finally:
             self.loop_depth -= 1
         func = f"_f{len(self.defs)}"
-        self.defs.append(loop_source(name, func, params, body, _surely_bool(args[1].node), weight(args[1].node)))
+        self.defs.append(loop_source(name, func, params, body, surely_bool(args[1].node), weight(args[1].node)))
         return f"{func}({', '.join(params)}, {arr})"
 
     def gen_Predicate(self, node: A.Predicate) -> str:

@@ -34,35 +34,29 @@ def spend(bud: list, units: int) -> None:
         raise exhausted()
 
 
-def read_units(v: Any) -> int:
-    """What reading a value once costs: strings by length, collections by element count."""
-    t = type(v)
-    if t is str:
-        return len(v) >> 4
-    if t is list or t is dict or t is AnyKeyMap:
-        return len(v)
-    return 0
+READ_SHIFT = 4  # reading a value once: 1 unit per 16 characters
+SIZE_SHIFT = 3  # producing a value (its memory): 1 unit per 8 characters
 
 
-def size_units(v: Any) -> int:
-    """What producing a value costs (its memory): 1 per 8 characters, 1 per element."""
+def value_units(v: Any, char_shift: int) -> int:
+    """What a value costs: strings 1 unit per 2**char_shift characters, collections 1 per element."""
     t = type(v)
     if t is str:
-        return len(v) >> 3
+        return len(v) >> char_shift
     if t is list or t is dict or t is AnyKeyMap:
         return len(v)
     return 0
 
 
 def charge_read(bud: list, v: Any) -> Any:
-    bud[0] -= read_units(v)
+    bud[0] -= value_units(v, READ_SHIFT)
     if bud[0] < 0:
         raise exhausted()
     return v
 
 
 def charge_result(bud: list, v: Any) -> Any:
-    bud[0] -= size_units(v)
+    bud[0] -= value_units(v, SIZE_SHIFT)
     if bud[0] < 0:
         raise exhausted()
     return v
@@ -111,7 +105,7 @@ def metered(impl: Callable[..., Any], *, per_char: float = 1 / 16, deep: bool = 
         if bud[0] < 0:
             raise exhausted()
         result = impl(*args)
-        bud[0] -= size_units(result)
+        bud[0] -= value_units(result, SIZE_SHIFT)
         if bud[0] < 0:
             raise exhausted()
         return result

@@ -122,28 +122,9 @@ def _encode(v: Any, out: list[str], indent: str) -> None:
     elif t is str:
         out.append(_json_string(v))
     elif t is list:
-        if not v:
-            out.append("[]")
-            return
-        inner = indent + "  "
-        out.append("[\n")
-        for i, x in enumerate(v):
-            out.append(inner)
-            _encode(x, out, inner)
-            out.append(",\n" if i < len(v) - 1 else "\n")
-        out.append(indent + "]")
+        _encode_block("[", "]", [("", x) for x in v], out, indent)
     elif t is dict:
-        if not v:
-            out.append("{}")
-            return
-        inner = indent + "  "
-        out.append("{\n")
-        keys = sorted(v, key=go_bytes)
-        for i, k in enumerate(keys):
-            out.append(inner + _json_string(k) + ": ")
-            _encode(v[k], out, inner)
-            out.append(",\n" if i < len(keys) - 1 else "\n")
-        out.append(indent + "}")
+        _encode_block("{", "}", [(_json_string(k) + ": ", v[k]) for k in sorted(v, key=go_bytes)], out, indent)
     elif t is GoTime:
         out.append('"' + v.rfc3339nano() + '"')
     elif t is GoDuration:
@@ -152,6 +133,21 @@ def _encode(v: Any, out: list[str], indent: str) -> None:
         out.append('"' + base64.b64encode(v).decode("ascii") + '"')  # encoding/json's []byte
     else:
         raise ExprRuntimeError(f"json: unsupported type: {go_type(v)}")
+
+
+def _encode_block(start: str, end: str, entries: list[tuple[str, Any]], out: list[str], indent: str) -> None:
+    """An array or object, one entry a line: `entries` are (prefix, value), the prefix being a key's `"k": `."""
+    if not entries:
+        out.append(start + end)
+        return
+    inner = indent + "  "
+    out.append(start + "\n")
+    last = len(entries) - 1
+    for i, (prefix, x) in enumerate(entries):
+        out.append(inner + prefix)
+        _encode(x, out, inner)
+        out.append(",\n" if i < last else "\n")
+    out.append(indent + end)
 
 
 def _json_float(f: float) -> str:

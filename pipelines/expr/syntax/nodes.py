@@ -2,79 +2,75 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, dataclass_transform
 
 
+@dataclass_transform(eq_default=False, field_specifiers=(field,))
 @dataclass(eq=False)
 class Node:
+    """Base of every node; each subclass is made a dataclass (identity equality) when it is defined."""
+
     pos: int = field(default=0, kw_only=True)
     # Static type filled in by the checker (a checker.Type).
     type: Any = field(default=None, kw_only=True, repr=False)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False)(cls)
 
-@dataclass(eq=False)
+
 class Nil(Node):
     pass
 
 
-@dataclass(eq=False)
 class Const(Node):
     """A literal bool, int, float or string (also produced by constant folding)."""
     value: Any
 
 
-@dataclass(eq=False)
 class Ident(Node):
     name: str
 
 
-@dataclass(eq=False)
 class Pointer(Node):
     """`#`, `#index`, `#acc` (name '', 'index', 'acc') inside a predicate."""
     name: str
 
 
-@dataclass(eq=False)
 class Unary(Node):
     op: str
     node: Node
 
 
-@dataclass(eq=False)
 class Binary(Node):
     op: str
     left: Node
     right: Node
 
 
-@dataclass(eq=False)
 class Member(Node):
     node: Node
     prop: Node
     optional: bool = False
 
 
-@dataclass(eq=False)
 class Chain(Node):
     """Marks the extent of an optional chain: a nil met by `?.` inside makes the whole chain nil."""
     node: Node
 
 
-@dataclass(eq=False)
 class Slice(Node):
     node: Node
     start: Node | None
     end: Node | None
 
 
-@dataclass(eq=False)
 class Call(Node):
     """Call of an env/registered function by name."""
     name: str
     args: list[Node]
 
 
-@dataclass(eq=False)
 class MethodCall(Node):
     """`value.Method(args)`; only the date/duration methods exist."""
     node: Node
@@ -83,35 +79,29 @@ class MethodCall(Node):
     optional: bool = False
 
 
-@dataclass(eq=False)
 class Builtin(Node):
     name: str
     args: list[Node]
 
 
-@dataclass(eq=False)
 class Predicate(Node):
     node: Node
 
 
-@dataclass(eq=False)
 class Array(Node):
     items: list[Node]
 
 
-@dataclass(eq=False)
 class Map(Node):
     pairs: list[tuple[Node, Node]]
 
 
-@dataclass(eq=False)
 class Conditional(Node):
     cond: Node
     then: Node
     other: Node
 
 
-@dataclass(eq=False)
 class Let(Node):
     name: str
     value: Node
