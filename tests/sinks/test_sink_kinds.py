@@ -20,7 +20,6 @@ from tests.support.clients import client_for
 from tests.support.deadline import wait_for
 from tests.support.sink_harness import (
     Reply,
-    StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
@@ -32,13 +31,6 @@ pytestmark = pytest.mark.django_db
 DISCORD_URL = "https://discord.com/api/webhooks/123/SECRET-TOKEN"
 MESSAGE = {"projectId": "p", "requestId": "r1", "receivedAt": "2026-01-15T10:30:02.120Z",
            "payload": {"summary": "db down", "severity": "critical", "host": "db-1"}}
-
-
-@pytest.fixture
-def stub():
-    server = StubServer().up()
-    yield server
-    server.down()
 
 
 def sinks_path(team) -> str:
