@@ -24,6 +24,7 @@ from pipelines.api.serializers import PipelineSerializer
 from pipelines.forms import OUTPUT_TYPE_CHOICES, SIGNAL_CHOICES, EditorState
 from pipelines.models import Pipeline
 from pipelines.signals import filter_warning
+from pipelines.stages.config import PIPELINE_NUMBERS
 from pipelines.validation import check_expression
 from projects.access import can
 from projects.configsync import config_changed
@@ -59,6 +60,7 @@ def _render(request: HttpRequest, membership: Membership, state: EditorState, *,
         errors=errors or {},
         output_types=OUTPUT_TYPE_CHOICES,
         signal_choices=SIGNAL_CHOICES,
+        limits=PIPELINE_NUMBERS,
         results=results,
         summary=_summary(results),
         playground_error=playground_error,
