@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from deadletters import store
 from deadletters.api.views import DeadLetterBase
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import project_page
 from glassflow_site.timestamps import parse_rfc3339
-from projects.access import can, membership_for
 from projects.models import Role
 from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
 
@@ -44,7 +44,7 @@ def _row(entry: dict, sink_names: dict[str, str]) -> dict:
 @login_required
 @require_GET
 def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
-    membership = membership_for(request.user, project_id)
+    membership, context = project_page(request, project_id, "deadletters")
     project = membership.project
     cursor = request.GET.get("cursor")
     cursor = int(cursor) if cursor and cursor.isdigit() else None
@@ -55,16 +55,15 @@ def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
     except NatsUnavailable:
         error = "NATS is unreachable, so dead letters cannot be read right now; try again shortly."
     sink_names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
-    context = {"project": project, "membership": membership, "tab": "deadletters", "stage": stage,
-               "rows": [_row(entry, sink_names) for entry in page.items], "next_cursor": page.next_cursor,
-               "cursor": cursor, "error": error, "is_admin": can(membership, Role.ADMIN)}
+    context.update(stage=stage, rows=[_row(entry, sink_names) for entry in page.items], next_cursor=page.next_cursor,
+                   cursor=cursor, error=error)
     return render_page(request, "deadletters/deadletters.html", "deadletters/partials/deadletters.html", context)
 
 
 @login_required
 @require_GET
 def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id)
+    membership, context = project_page(request, project_id, "deadletters")
     project = membership.project
     try:
         entry = bridge.call(lambda js: store.get_entry(js, project.pk, seq))
@@ -72,9 +71,8 @@ def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
         raise Http404("No such dead letter: it may have been replayed or discarded.") from None
     except NatsUnavailable:
         return HttpResponse("NATS is unreachable; try again shortly.", status=503)
-    context = {"project": project, "membership": membership, "tab": "deadletters", "entry": entry,
-               "row": _row(entry, {}), "payload": json.dumps(entry, indent=2, ensure_ascii=False, default=str),
-               "is_admin": can(membership, Role.ADMIN)}
+    context.update(entry=entry, row=_row(entry, {}),
+                   payload=json.dumps(entry, indent=2, ensure_ascii=False, default=str))
     return render_page(request, "deadletters/deadletter.html", "deadletters/partials/deadletter_payload.html", context)
 
 
@@ -86,7 +84,7 @@ def _selected(request: HttpRequest) -> list[int]:
 @require_POST
 def dead_letter_action(request: HttpRequest, project_id) -> HttpResponse:
     """Replay or discard: ``action`` is replay/discard (selected ``seq`` values) or replay-all/discard-all."""
-    membership = membership_for(request.user, project_id, Role.ADMIN)
+    membership, _ = project_page(request, project_id, "deadletters", Role.ADMIN)
     project = membership.project
     action = request.POST.get("action", "")
     sequences = _selected(request)

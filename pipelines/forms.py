@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
-from pipelines.models import OUTPUT_TYPES, SIGNALS, Pipeline
+from pipelines.models import Pipeline
+from pipelines.stages.config import DEFAULT_OUTPUT_TYPE, DEFAULT_SIGNALS, OUTPUT_TYPES, SIGNALS, default
 from projects.masking import mask_headers
 
 MAX_ROWS = 50
@@ -25,10 +26,10 @@ class EditorState:
     transforms: list[dict] = field(default_factory=list)
     agent_endpoint: str = ""
     headers: list[dict] = field(default_factory=list)
-    batch_size: str = "10"
-    batch_max_wait_ms: str = "1000"
-    signals: list[str] = field(default_factory=lambda: ["logs"])
-    max_concurrency: str = "64"
+    batch_size: str = str(default("batch_size"))
+    batch_max_wait_ms: str = str(default("batch_max_wait_ms"))
+    signals: list[str] = field(default_factory=lambda: list(DEFAULT_SIGNALS))
+    max_concurrency: str = str(default("max_concurrency"))
     max_batches_per_minute: str = ""
     max_records_per_day: str = ""
     dead_letter_after_minutes: str = ""
@@ -58,7 +59,7 @@ class EditorState:
         for index in range(min(_count(data, "t-count"), MAX_ROWS)):
             row = {"expression": data.get(f"t-{index}-expression", ""),
                    "output_name": data.get(f"t-{index}-output_name", "").strip(),
-                   "output_type": data.get(f"t-{index}-output_type", "string")}
+                   "output_type": data.get(f"t-{index}-output_type", DEFAULT_OUTPUT_TYPE)}
             transforms.append(row)
         headers = [{"name": data.get(f"h-{index}-name", "").strip(), "value": data.get(f"h-{index}-value", "")}
                    for index in range(min(_count(data, "h-count"), MAX_ROWS))]
@@ -71,7 +72,7 @@ class EditorState:
             batch_size=data.get("batch_size", "").strip(),
             batch_max_wait_ms=data.get("batch_max_wait_ms", "").strip(),
             signals=[signal for signal in data.getlist("signals") if signal in SIGNALS],
-            max_concurrency=data.get("max_concurrency", "64").strip(),
+            max_concurrency=data.get("max_concurrency", str(default("max_concurrency"))).strip(),
             max_batches_per_minute=data.get("max_batches_per_minute", "").strip(),
             max_records_per_day=data.get("max_records_per_day", "").strip(),
             dead_letter_after_minutes=data.get("dead_letter_after_minutes", "").strip(),
@@ -84,7 +85,7 @@ class EditorState:
         index = int(number) if number.isdigit() else -1
         rows = self.headers if verb.endswith("header") else self.transforms
         if verb == "add-transform" and len(self.transforms) < MAX_ROWS:
-            self.transforms.append({"expression": "", "output_name": "", "output_type": "string"})
+            self.transforms.append({"expression": "", "output_name": "", "output_type": DEFAULT_OUTPUT_TYPE})
         elif verb == "add-header" and len(self.headers) < MAX_ROWS:
             self.headers.append({"name": "", "value": ""})
         elif verb in ("remove-transform", "remove-header") and 0 <= index < len(rows):

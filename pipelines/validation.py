@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipelines.models import OUTPUT_TYPES, SIGNALS
+from pipelines.stages.config import DEFAULT_OUTPUT_TYPE, OUTPUT_TYPES, SIGNALS
 
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 RESERVED_HEADERS = {"content-type", "content-length", "host", "x-project-id", "x-request-id",
@@ -56,7 +56,7 @@ def clean_transforms(value: Any) -> list[dict]:
             problems.append(f"transform {index}: unknown keys {', '.join(sorted(unknown))}")
         expression = row.get("expression")
         name = row.get("output_name")
-        output_type = row.get("output_type", "string")
+        output_type = row.get("output_type", DEFAULT_OUTPUT_TYPE)
         if not isinstance(expression, str) or not expression.strip():
             problems.append(f"transform {index}: expression is required")
         else:

@@ -18,14 +18,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
-from glassflow_site.pages import field_errors
+from glassflow_site.pages import field_errors, page_context, project_page
 from pipelines import playground
 from pipelines.api.serializers import PipelineSerializer
 from pipelines.forms import OUTPUT_TYPE_CHOICES, SIGNAL_CHOICES, EditorState
 from pipelines.models import Pipeline
 from pipelines.signals import filter_warning
+from pipelines.stages.config import PIPELINE_NUMBERS
 from pipelines.validation import check_expression
-from projects.access import can, membership_for
+from projects.access import can
 from projects.configsync import config_changed
 from projects.models import Membership, Role
 from projects.natsbridge import NatsUnavailable, bridge
@@ -49,24 +50,22 @@ def _render(request: HttpRequest, membership: Membership, state: EditorState, *,
             status: int = 200, results=None, playground_error: str = "") -> HttpResponse:
     pipeline = membership.project.pipeline
     row_errors = _row_errors(state)
-    context = {
-        "project": membership.project,
-        "membership": membership,
-        "tab": "pipeline",
-        "pipeline": pipeline,
-        "state": state,
-        "transform_rows": [{"index": i, "row": row, "error": row_errors.get(i), "last": i == len(state.transforms) - 1}
-                           for i, row in enumerate(state.transforms)],
-        "header_rows": list(enumerate(state.headers)),
-        "errors": errors or {},
-        "output_types": OUTPUT_TYPE_CHOICES,
-        "signal_choices": SIGNAL_CHOICES,
-        "is_admin": can(membership, Role.ADMIN),
-        "results": results,
-        "summary": _summary(results),
-        "playground_error": playground_error,
-        "signal_warning": filter_warning(state.filter, list(state.signals)),
-    }
+    context = page_context(
+        membership, "pipeline",
+        pipeline=pipeline,
+        state=state,
+        transform_rows=[{"index": i, "row": row, "error": row_errors.get(i), "last": i == len(state.transforms) - 1}
+                        for i, row in enumerate(state.transforms)],
+        header_rows=list(enumerate(state.headers)),
+        errors=errors or {},
+        output_types=OUTPUT_TYPE_CHOICES,
+        signal_choices=SIGNAL_CHOICES,
+        limits=PIPELINE_NUMBERS,
+        results=results,
+        summary=_summary(results),
+        playground_error=playground_error,
+        signal_warning=filter_warning(state.filter, list(state.signals)),
+    )
     return render_page(request, "pipelines/edit.html", "pipelines/partials/editor.html", context, status=status)
 
 
@@ -81,7 +80,7 @@ def _posted_state(request: HttpRequest, membership: Membership) -> EditorState:
 
 
 def _membership(request: HttpRequest, project_id, role: Role = Role.VIEWER) -> Membership:
-    membership = membership_for(request.user, project_id, role)
+    membership, _ = project_page(request, project_id, "pipeline", role)
     Pipeline.objects.get_or_create(project=membership.project)  # projects made before pipelines existed
     return membership
 
@@ -116,7 +115,7 @@ def edit(request: HttpRequest, project_id) -> HttpResponse:
 @require_POST
 def check(request: HttpRequest, project_id) -> HttpResponse:
     """Compile one expression of the form (named by ``field``) and show its first error with the position."""
-    membership_for(request.user, project_id)
+    project_page(request, project_id, "pipeline")  # 404 for non-members
     field = request.POST.get("field", "")
     source = request.POST.get(field, "") if field == "filter" or field.endswith("-expression") else ""
     error = ""

@@ -108,6 +108,10 @@ class ConfigWatch:
         self._next_check = 0.0
 
     @property
+    def opened(self) -> bool:
+        return self._watcher is not None
+
+    @property
     def caught_up(self) -> bool:
         return self._watcher is not None and self._snapshot is None
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.models import User, normalize_email
-from projects.models import Membership, Project, Role
+from accounts.models import User
+from projects import services
+from projects.models import Project, Role
 
 
 class ProjectForm(forms.Form):
@@ -48,14 +49,11 @@ class InviteForm(forms.Form):
         self.user: User | None = None
 
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        user = User.objects.filter(email=email, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError("No account uses this e-mail address; ask them to sign up first.")
-        if Membership.objects.filter(project=self.project, user=user).exists():
-            raise forms.ValidationError("This person is already a member of the project.")
-        self.user = user
-        return email
+        try:
+            self.user = services.invitee(self.project, self.cleaned_data["email"])
+        except services.InviteError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return self.user.email
 
 
 class RoleForm(forms.Form):

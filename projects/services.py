@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from accounts.models import User, normalize_email
 from projects.configsync import config_changed, project_deleted
 from projects.models import ApiKey, Membership, Project, Role
 
@@ -15,6 +16,10 @@ class LastOwnerError(ValueError):
 
 class QuotaExceeded(ValueError):
     """A limit of the deployment (a setting) forbids this; the message names it."""
+
+
+class InviteError(ValueError):
+    """The e-mail address cannot be added to the project; the message says why (shown on the form field)."""
 
 
 def check_project_quota(owner) -> None:
@@ -74,6 +79,24 @@ def revoke_key(key: ApiKey) -> ApiKey:
 def _other_owners(membership: Membership) -> bool:
     return (Membership.objects.select_for_update().filter(project=membership.project, role=Role.OWNER)
             .exclude(pk=membership.pk).exists())
+
+
+def invitee(project: Project, email: str) -> User:
+    """The active account with this e-mail address that is not yet a member of the project."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        raise InviteError("No account uses this e-mail address; ask them to sign up first.")
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise InviteError("This person is already a member of the project.")
+    return user
+
+
+def add_member(project: Project, user: User, role: Role) -> Membership:
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(project=project, user=user, role=role)
+    except IntegrityError:  # invited twice at the same moment
+        raise InviteError("This person is already a member of the project.") from None
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
-from projects.access import can, membership_for
+from glassflow_site.pages import project_page
 from projects.models import Role
 from projects.natsbridge import NatsUnavailable, bridge
 from runs import store
@@ -54,7 +54,7 @@ def _row(run: dict) -> dict:
 @login_required
 @require_GET
 def runs(request: HttpRequest, project_id) -> HttpResponse:
-    membership = membership_for(request.user, project_id)
+    membership, context = project_page(request, project_id, "runs")
     project = membership.project
     cursor = request.GET.get("cursor")
     cursor = int(cursor) if cursor and cursor.isdigit() else None
@@ -64,16 +64,15 @@ def runs(request: HttpRequest, project_id) -> HttpResponse:
         page = bridge.call(lambda js: store.list_runs(js, project.pk, status=status, limit=PAGE_SIZE, cursor=cursor))
     except NatsUnavailable:
         error = "NATS is unreachable, so the run history cannot be read right now; try again shortly."
-    context = {"project": project, "membership": membership, "tab": "runs", "status": status or "",
-               "filters": FILTERS, "rows": [_row(run) for run in page.items], "next_cursor": page.next_cursor,
-               "error": error}
+    context.update(status=status or "", filters=FILTERS, rows=[_row(run) for run in page.items],
+                   next_cursor=page.next_cursor, error=error)
     return render_page(request, "runs/runs.html", "runs/partials/runs.html", context)
 
 
 @login_required
 @require_GET
 def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
-    membership = membership_for(request.user, project_id)
+    membership, context = project_page(request, project_id, "runs")
     project = membership.project
     try:
         found = bridge.call(lambda js: store.get_run(js, project.pk, request_id))
@@ -84,17 +83,16 @@ def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
     attempts = [{**attempt, "time": _time(attempt.get("at"))} for attempt in found["attempts"]]
     outputs = [{**output, "json": json.dumps(output["payload"], indent=2, ensure_ascii=False, default=str)}
                for output in found["outputs"]]
-    context = {"project": project, "membership": membership, "tab": "runs", "run": found, "row": _row(found),
-               "attempts": attempts, "outputs": outputs,
-               "records": json.dumps(found.get("records"), indent=2, ensure_ascii=False, default=str),
-               "finished": _time(found.get("finishedAt")), "is_admin": can(membership, Role.ADMIN)}
+    context.update(run=found, row=_row(found), attempts=attempts, outputs=outputs,
+                   records=json.dumps(found.get("records"), indent=2, ensure_ascii=False, default=str),
+                   finished=_time(found.get("finishedAt")))
     return render_page(request, "runs/run.html", "runs/run.html", context)
 
 
 @login_required
 @require_POST
 def replay_run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.ADMIN)
+    membership, _ = project_page(request, project_id, "runs", Role.ADMIN)
     project = membership.project
     try:
         sent = bridge.call(lambda js: store.replay_run(js, project.pk, request_id))

@@ -1,4 +1,4 @@
-"""Sinks: where agent outputs are delivered (webhooks, Slack)."""
+"""Sinks: where agent outputs are delivered (one kind per module of sinks/kinds/: webhook, Slack, chat webhook)."""
 
 from __future__ import annotations
 

@@ -6,20 +6,23 @@ from django.conf import settings
 from rest_framework import serializers
 
 from pipelines import validation
-from pipelines.models import DEAD_LETTER_AFTER_MAX_MINUTES, Pipeline
+from pipelines.models import Pipeline
+from pipelines.stages.config import PIPELINE_NUMBERS, default
 from projects.masking import mask_headers, restore_headers, same_origin
 from projects.outbound import OutboundTargetError, check_url
 
 
-class TransformSerializer(serializers.Serializer):
-    expression = serializers.CharField()
-    output_name = serializers.CharField()
-    output_type = serializers.CharField(default="string")
+def _number(name: str, **kwargs) -> serializers.IntegerField:
+    """The field of a numeric setting, bounded by ``PIPELINE_NUMBERS``; settings without a default take null."""
+    setting = PIPELINE_NUMBERS[name]
+    if setting.default is None:
+        kwargs.setdefault("allow_null", True)
+    return serializers.IntegerField(min_value=setting.minimum, max_value=setting.maximum, **kwargs)
 
 
 class RetryPolicySerializer(serializers.Serializer):
-    initial_backoff_ms = serializers.IntegerField(source="retry_initial_backoff_ms", min_value=1, max_value=600_000)
-    max_backoff_ms = serializers.IntegerField(source="retry_max_backoff_ms", min_value=1, max_value=3_600_000)
+    initial_backoff_ms = _number("retry_initial_backoff_ms", source="retry_initial_backoff_ms")
+    max_backoff_ms = _number("retry_max_backoff_ms", source="retry_max_backoff_ms")
 
 
 class PipelineSerializer(serializers.ModelSerializer):
@@ -27,16 +30,14 @@ class PipelineSerializer(serializers.ModelSerializer):
     agent_headers = serializers.JSONField(required=False)
     signals = serializers.JSONField(required=False)
     retry_policy = RetryPolicySerializer(source="*", required=False)
-    batch_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
-    batch_max_wait_ms = serializers.IntegerField(min_value=1, max_value=60_000, required=False)
-    request_timeout_ms = serializers.IntegerField(min_value=100, max_value=300_000, required=False)
+    batch_size = _number("batch_size", required=False)
+    batch_max_wait_ms = _number("batch_max_wait_ms", required=False)
+    request_timeout_ms = _number("request_timeout_ms", required=False)
     agent_endpoint = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    max_concurrency = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
-    max_batches_per_minute = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False,
-                                                      allow_null=True)
-    max_records_per_day = serializers.IntegerField(min_value=1, max_value=10**12, required=False, allow_null=True)
-    dead_letter_after_minutes = serializers.IntegerField(min_value=1, max_value=DEAD_LETTER_AFTER_MAX_MINUTES,
-                                                         required=False, allow_null=True)
+    max_concurrency = _number("max_concurrency", required=False)
+    max_batches_per_minute = _number("max_batches_per_minute", required=False)
+    max_records_per_day = _number("max_records_per_day", required=False)
+    dead_letter_after_minutes = _number("dead_letter_after_minutes", required=False)
 
     class Meta:
         model = Pipeline
@@ -96,8 +97,10 @@ class PipelineSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"agent_headers": (
                 "the agent endpoint now points to another server: send agent_headers again with their values "
                 "(or {} to drop them); stored secrets are only sent to the server they were entered for")})
-        initial = attrs.get("retry_initial_backoff_ms", instance.retry_initial_backoff_ms if instance else 500)
-        maximum = attrs.get("retry_max_backoff_ms", instance.retry_max_backoff_ms if instance else 30_000)
+        initial = attrs.get("retry_initial_backoff_ms", instance.retry_initial_backoff_ms if instance
+                            else default("retry_initial_backoff_ms"))
+        maximum = attrs.get("retry_max_backoff_ms", instance.retry_max_backoff_ms if instance
+                            else default("retry_max_backoff_ms"))
         if initial > maximum:
             raise serializers.ValidationError(
                 {"retry_policy": "initial_backoff_ms must not be larger than max_backoff_ms."})

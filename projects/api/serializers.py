@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import User, normalize_email
+from projects import services
 from projects.models import ApiKey, Membership, Project, Role
 
 
@@ -47,15 +47,11 @@ class AddMemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
     def validate_email(self, value: str) -> str:
-        value = normalize_email(value)
-        user = User.objects.filter(email=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError("No account uses this e-mail address; ask them to sign up first.")
-        project = self.context["project"]
-        if Membership.objects.filter(project=project, user=user).exists():
-            raise serializers.ValidationError("This person is already a member of the project.")
-        self.context["user"] = user
-        return value
+        try:
+            self.context["user"] = services.invitee(self.context["project"], value)
+        except services.InviteError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return self.context["user"].email
 
 
 class ChangeRoleSerializer(serializers.Serializer):

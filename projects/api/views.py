@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,8 +111,11 @@ class MemberListView(ProjectScoped, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = Membership.objects.create(project=self.project, user=serializer.context["user"],
-                                               role=serializer.validated_data["role"])
+        try:
+            membership = services.add_member(self.project, serializer.context["user"],
+                                             Role(serializer.validated_data["role"]))
+        except services.InviteError as exc:  # invited twice at the same moment
+            raise ValidationError({"email": [str(exc)]}) from None
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 

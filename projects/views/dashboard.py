@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import project_page
 from projects import activity, services
-from projects.access import can, membership_for
 from projects.forms import ProjectForm
-from projects.models import Membership, Role
+from projects.models import Membership
 from projects.streams import dlq_stream, output_stream, raw_stream
 
 
@@ -45,30 +45,28 @@ def project_list(request: HttpRequest) -> HttpResponse:
                        {"rows": rows, "form": form}, status=status)
 
 
+def _numbers(project) -> dict:
+    """The dashboard's cards, stalls, last record error and delivery figures (the part the page polls)."""
+    history = activity.sample(project.pk)
+    return {"cards": activity.cards(history), "stalled": activity.stalled(project, history),
+            "record_error": activity.record_error(history), "delivery": activity.delivery_panel(history),
+            "sink_rows": activity.sink_rows(project, history), "has_stats": bool(history)}
+
+
 @login_required
 @require_GET
 def project_detail(request: HttpRequest, project_id) -> HttpResponse:
-    membership = membership_for(request.user, project_id)
+    membership, context = project_page(request, project_id, "activity")
     project = membership.project
-    history = activity.sample(project.pk)
-    context = {
-        "project": project,
-        "membership": membership,
-        "tab": "activity",
-        "cards": activity.cards(history),
-        "stalled": activity.stalled(project, history),
-        "record_error": activity.record_error(history),
-        "delivery": activity.delivery_panel(history),
-        "sink_rows": activity.sink_rows(project, history),
-        "has_stats": bool(history),
-        "streams": [raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
-        "key_count": project.api_keys.filter(revoked_at__isnull=True).count(),
-        "sinks": list(project.sinks.order_by("created_at")),
-        "pipeline": getattr(project, "pipeline", None),
-        "otlp_endpoint": otlp_endpoint(request),
-        "otlp_grpc_endpoint": otlp_endpoint(request, 4317),
-        "is_admin": can(membership, Role.ADMIN),
-    }
+    context.update(
+        _numbers(project),
+        streams=[raw_stream(project.pk), output_stream(project.pk), dlq_stream(project.pk)],
+        key_count=project.api_keys.filter(revoked_at__isnull=True).count(),
+        sinks=list(project.sinks.order_by("created_at")),
+        pipeline=getattr(project, "pipeline", None),
+        otlp_endpoint=otlp_endpoint(request),
+        otlp_grpc_endpoint=otlp_endpoint(request, 4317),
+    )
     return render_page(request, "projects/detail.html", "projects/partials/stats.html", context)
 
 
@@ -78,10 +76,6 @@ def project_stats(request: HttpRequest, project_id) -> HttpResponse:
     """The numbers and sparklines alone, polled by the dashboard every few seconds."""
     if not getattr(request, "htmx", False):
         return redirect("projects:detail", project_id=project_id)
-    membership = membership_for(request.user, project_id)
-    history = activity.sample(membership.project.pk)
-    return render_page(request, "projects/detail.html", "projects/partials/stats.html",
-                       {"project": membership.project, "cards": activity.cards(history),
-                        "stalled": activity.stalled(membership.project, history),
-                        "record_error": activity.record_error(history), "delivery": activity.delivery_panel(history),
-                        "sink_rows": activity.sink_rows(membership.project, history), "has_stats": bool(history)})
+    membership, context = project_page(request, project_id, "activity")
+    context.update(_numbers(membership.project))
+    return render_page(request, "projects/detail.html", "projects/partials/stats.html", context)

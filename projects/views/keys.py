@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import page_context, project_page
 from projects import services
-from projects.access import can, membership_for
 from projects.forms import ApiKeyForm
 from projects.models import ApiKey, Membership, Role
 from projects.views.dashboard import otlp_endpoint
@@ -23,19 +23,9 @@ from projects.views.dashboard import otlp_endpoint
 
 def _render(request: HttpRequest, membership: Membership, form: ApiKeyForm | None = None, status: int = 200,
             new_key: ApiKey | None = None, secret: str = "") -> HttpResponse:
-    project = membership.project
-    context = {
-        "project": project,
-        "membership": membership,
-        "tab": "keys",
-        "keys": project.api_keys.order_by("-created_at"),
-        "form": form or ApiKeyForm(),
-        "is_admin": can(membership, Role.ADMIN),
-        "new_key": new_key,
-        "secret": secret,
-        "otlp_endpoint": otlp_endpoint(request),
-        "otlp_grpc_endpoint": otlp_endpoint(request, 4317),
-    }
+    context = page_context(membership, "keys", keys=membership.project.api_keys.order_by("-created_at"),
+                           form=form or ApiKeyForm(), new_key=new_key, secret=secret,
+                           otlp_endpoint=otlp_endpoint(request), otlp_grpc_endpoint=otlp_endpoint(request, 4317))
     response = render_page(request, "projects/keys.html", "projects/partials/keys.html", context, status=status)
     if secret:
         response["Cache-Control"] = "no-store"  # the page carries a secret
@@ -46,20 +36,20 @@ def _render(request: HttpRequest, membership: Membership, form: ApiKeyForm | Non
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest, project_id) -> HttpResponse:
     if request.method == "GET":
-        return _render(request, membership_for(request.user, project_id))
-    membership = membership_for(request.user, project_id, Role.ADMIN)
+        return _render(request, project_page(request, project_id, "keys")[0])
+    membership, _ = project_page(request, project_id, "keys", Role.ADMIN)
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _render(request, membership, form=form, status=400)
     key, secret = services.mint_key(membership.project, form.cleaned_data["name"], request.user)
     # Rendered, not redirected: a redirect would have to carry the secret somewhere.
-    return _render(request, membership, new_key=key, secret=secret, )
+    return _render(request, membership, new_key=key, secret=secret)
 
 
 @login_required
 @require_POST
 def revoke_key(request: HttpRequest, project_id, key_id: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.ADMIN)
+    membership, _ = project_page(request, project_id, "keys", Role.ADMIN)
     key = get_object_or_404(ApiKey, project=membership.project, pk=key_id)
     services.revoke_key(key)
     messages.success(request, f"Key {key.prefix}… ({key.name}) was revoked; it stops working within a second.")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import page_context, project_page
 from projects import services
-from projects.access import can, membership_for
+from projects.access import can
 from projects.forms import InviteForm, RoleForm
 from projects.models import Membership, Role
 
@@ -20,16 +20,9 @@ from projects.models import Membership, Role
 def _render(request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200,
             error: str = "") -> HttpResponse:
     project = membership.project
-    context = {
-        "project": project,
-        "membership": membership,
-        "tab": "members",
-        "members": project.memberships.select_related("user").order_by("created_at"),
-        "form": form or InviteForm(project=project),
-        "roles": Role.choices,
-        "is_owner": can(membership, Role.OWNER),
-        "error": error,
-    }
+    context = page_context(membership, "members", members=project.memberships.select_related("user").order_by("created_at"),
+                           form=form or InviteForm(project=project), roles=Role.choices,
+                           is_owner=can(membership, Role.OWNER), error=error)
     return render_page(request, "projects/members.html", "projects/partials/members.html", context, status=status)
 
 
@@ -37,15 +30,15 @@ def _render(request: HttpRequest, membership: Membership, form: InviteForm | Non
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_id) -> HttpResponse:
     if request.method == "GET":
-        return _render(request, membership_for(request.user, project_id))
-    membership = membership_for(request.user, project_id, Role.OWNER)
+        return _render(request, project_page(request, project_id, "members")[0])
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     form = InviteForm(request.POST, project=membership.project)
     if not form.is_valid():
         return _render(request, membership, form=form, status=400)
     try:
-        Membership.objects.create(project=membership.project, user=form.user, role=form.cleaned_data["role"])
-    except IntegrityError:  # invited twice at the same moment
-        form.add_error("email", "This person is already a member of the project.")
+        services.add_member(membership.project, form.user, Role(form.cleaned_data["role"]))
+    except services.InviteError as exc:
+        form.add_error("email", str(exc))
         return _render(request, membership, form=form, status=400)
     messages.success(request, f"{form.user.email} was added as {Role(form.cleaned_data['role']).label.lower()}.")
     return redirect_to(request, reverse("projects:members", args=[membership.project.pk]))
@@ -59,7 +52,7 @@ def _target(membership: Membership, user_id: int) -> Membership:
 @login_required
 @require_POST
 def change_role(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.OWNER)
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     target = _target(membership, user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -75,7 +68,7 @@ def change_role(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_member(request: HttpRequest, project_id, user_id: int) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.OWNER)
+    membership, _ = project_page(request, project_id, "members", Role.OWNER)
     target = _target(membership, user_id)
     try:
         services.remove_member(target)

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
+from glassflow_site.pages import page_context, project_page
 from projects import services
-from projects.access import can, membership_for
+from projects.access import can
 from projects.forms import DeleteProjectForm, ProjectForm
 from projects.models import Membership, Role
 
@@ -18,15 +19,9 @@ from projects.models import Membership, Role
 def _render(request: HttpRequest, membership: Membership, rename: ProjectForm | None = None,
             delete: DeleteProjectForm | None = None, status: int = 200, fragment: str = "") -> HttpResponse:
     project = membership.project
-    context = {
-        "project": project,
-        "membership": membership,
-        "tab": "settings",
-        "rename_form": rename or ProjectForm(initial={"name": project.name}),
-        "delete_form": delete or DeleteProjectForm(project=project),
-        "is_admin": can(membership, Role.ADMIN),
-        "is_owner": can(membership, Role.OWNER),
-    }
+    context = page_context(membership, "settings", rename_form=rename or ProjectForm(initial={"name": project.name}),
+                           delete_form=delete or DeleteProjectForm(project=project),
+                           is_owner=can(membership, Role.OWNER))
     return render_page(request, "projects/settings.html", fragment or "projects/partials/rename_form.html",
                        context, status=status)
 
@@ -34,13 +29,13 @@ def _render(request: HttpRequest, membership: Membership, rename: ProjectForm | 
 @login_required
 @require_GET
 def project_settings(request: HttpRequest, project_id) -> HttpResponse:
-    return _render(request, membership_for(request.user, project_id))
+    return _render(request, project_page(request, project_id, "settings")[0])
 
 
 @login_required
 @require_POST
 def rename_project(request: HttpRequest, project_id) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.ADMIN)
+    membership, _ = project_page(request, project_id, "settings", Role.ADMIN)
     form = ProjectForm(request.POST)
     if not form.is_valid():
         return _render(request, membership, rename=form, status=400, fragment="projects/partials/rename_form.html")
@@ -52,7 +47,7 @@ def rename_project(request: HttpRequest, project_id) -> HttpResponse:
 @login_required
 @require_POST
 def delete_project(request: HttpRequest, project_id) -> HttpResponse:
-    membership = membership_for(request.user, project_id, Role.OWNER)
+    membership, _ = project_page(request, project_id, "settings", Role.OWNER)
     form = DeleteProjectForm(request.POST, project=membership.project)
     if not form.is_valid():
         return _render(request, membership, delete=form, status=400, fragment="projects/partials/delete_form.html")

@@ -15,6 +15,7 @@ from sinks.kinds.base import SinkKind
 KIND_CLASSES = (
     "sinks.kinds.webhook.WebhookKind",
     "sinks.kinds.slack.SlackKind",
+    "sinks.kinds.chat.ChatWebhookKind",
 )
 
 

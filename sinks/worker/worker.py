@@ -4,7 +4,8 @@ Consumers are created, updated and removed live as the control plane publishes p
 documents; several runsink processes may run the same consumers (JetStream shares the work).
 SIGTERM sets ``stop``: consumers stop fetching, a delivery attempt in flight finishes, a
 message waiting for its next retry is handed back (nak), counters are flushed and the
-connection is drained. ``load_config`` + ``process_batch`` are one iteration for tests.
+connection is drained. ``load_config`` + ``process_batch`` are one iteration for tests; the
+loop and its named steps are glassflow_site/workerloop.py, shared with the pipeline worker.
 A consumer is deleted only when ``consumer_is_dead`` says no document, however new, can
 want it again, so processes acting on different versions never undo each other's work.
 Long-lived tasks are supervised (glassflow_site.supervision).
@@ -15,24 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nats.errors
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError as JsNotFoundError
 from nats.js.kv import KeyValue
+from prometheus_client import REGISTRY, CollectorRegistry
 
-from glassflow_site.supervision import supervise
+from glassflow_site.supervision import SupervisionCollector, supervise
+from glassflow_site.workerloop import WorkerLoop, WorkerLoopSettings
 from outbound import Outbound
 from projects import natsops
-from projects.configwatch import (
-    ConfigWatch,
-    UnreadableDocument,
-    apply_snapshot,
-    configured_bucket,
-    document_version,
-)
-from projects.streams import StreamLimits, output_stream
+from projects.configwatch import UnreadableDocument, document_version
+from projects.streams import output_stream
 from sinks.kinds import KINDS
 from sinks.kinds.base import USER_AGENT, DeliveryContext
 from sinks.worker.consumer import (
@@ -49,17 +46,12 @@ from sinks.worker.tally import StatsRecorder
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class WorkerOptions:
+@dataclass(kw_only=True)
+class SinkWorkerSettings(WorkerLoopSettings):
     consumer: ConsumerOptions
-    allow_private: bool = False
-    config_bucket: str = field(default_factory=configured_bucket)
-    stats_bucket: str = "gf-ai-stats"
-    replicas: int = 1
-    stream_limits: StreamLimits | None = None  # when set, the worker also ensures each project's streams
+    reconnect_wait: float = 1.0
     stats_interval: float = 1.0
-    reconcile_interval: float = 5.0
-    shutdown_grace: float = 20.0
+    grace_seconds: float = 20.0
 
 
 def enabled_sinks(document: dict) -> dict[str, dict]:
@@ -67,49 +59,45 @@ def enabled_sinks(document: dict) -> dict[str, dict]:
             if sink.get("enabled") and sink.get("kind") in KINDS}
 
 
-class SinkWorker:
-    def __init__(self, nc: Client, options: WorkerOptions):
-        self.nc = nc
-        self.js = nc.jetstream(timeout=10)
-        self.options = options
-        self.stop = asyncio.Event()
+class SinkWorker(WorkerLoop):
+    kind = "sink"
+    js_timeout = 10.0
+
+    def __init__(self, settings: SinkWorkerSettings, nc: Client | None = None):
+        super().__init__(settings, nc)
+        self.settings: SinkWorkerSettings = settings
         self.stats = StatsRecorder()
         self.pacer = Pacer()
-        self.client = Outbound(allow_private=options.allow_private, user_agent=USER_AGENT)
-        self.context = DeliveryContext(self.client, options.consumer.request_timeout)
+        self.client = Outbound(allow_private=settings.allow_private_targets, user_agent=USER_AGENT)
+        self.context = DeliveryContext(self.client, settings.consumer.request_timeout)
         self.documents: dict[str, dict] = {}
         self.consumers: dict[str, SinkConsumer] = {}
         self.tasks: dict[str, asyncio.Task] = {}
-        self.unsettled: set[str] = set()
         self.ensured: set[str] = set()
         self.running = False
         self.stats_kv: KeyValue | None = None
-        self.config = ConfigWatch(nc, self, bucket=options.config_bucket, replicas=options.replicas)
 
     async def open(self) -> None:
-        self.stats_kv = await natsops.stats_bucket(self.js, self.options.stats_bucket, self.options.replicas)
+        await self.connect("glassflow-sink")
+        self.stats_kv = await natsops.stats_bucket(self.js, self.settings.stats_bucket, self.settings.replicas)
+        self.serve_metrics()
         await self.config.open()
+        logger.info("sink worker started")
 
-    async def load_config(self, timeout: float = 0.2) -> bool:
-        """Apply every configuration change that has arrived; True if there was any."""
-        if self.stats_kv is None:
-            await self.open()
-        return await self.config.poll(timeout)
+    def metrics_registry(self) -> CollectorRegistry:
+        # The sink's metrics (sinks/worker/metrics.py) live in the default registry.
+        with contextlib.suppress(ValueError):  # already registered (the worker ran before in this process)
+            REGISTRY.register(SupervisionCollector())
+        return REGISTRY
 
-    async def snapshot(self, documents: dict, gone: set[str]) -> None:
-        await apply_snapshot(self.change, documents, gone)
-
-    async def change(self, project_id: str, document) -> None:
-        if isinstance(document, UnreadableDocument):
-            logger.error("configuration of project %s is not JSON; ignoring it", project_id)
-            return
-        await self.apply(project_id, document)
+    async def unreadable(self, project_id: str, document: UnreadableDocument) -> None:
+        logger.error("configuration of project %s is not JSON; ignoring it", project_id)
 
     async def apply(self, project_id: str, document: dict | None) -> None:
         """Make this process's consumers match the project's document (None: project deleted)."""
         if document is None:
             self.documents.pop(project_id, None)
-            self.unsettled.discard(project_id)
+            self.unsettled.pop(project_id, None)
             self.ensured.discard(project_id)
             for sink_id in [sid for sid, c in self.consumers.items() if c.project_id == project_id]:
                 await self.remove(sink_id, delete=True)
@@ -117,8 +105,8 @@ class SinkWorker:
         self.documents[project_id] = document
         desired = enabled_sinks(document)
         try:
-            if self.options.stream_limits is not None and project_id not in self.ensured:
-                await natsops.ensure_streams(self.js, project_id, self.options.stream_limits)
+            if self.settings.stream_limits is not None and project_id not in self.ensured:
+                await natsops.ensure_streams(self.js, project_id, self.settings.stream_limits)
                 self.ensured.add(project_id)
             # Deleting consumers on the strength of an older document would undo what a faster runsink
             # process just did for a newer one (a re-enabled sink), and its recreated consumer would
@@ -133,7 +121,7 @@ class SinkWorker:
                 if sink_id in self.consumers:
                     self.consumers[sink_id].sink = sink  # new URL/headers apply from the next delivery
                     continue
-                consumer = SinkConsumer(self.js, project_id, sink, self.options.consumer, self.context,
+                consumer = SinkConsumer(self.js, project_id, sink, self.settings.consumer, self.context,
                                         self.stats, self.stop, max_payload=self.nc.max_payload, pacer=self.pacer,
                                         config_version=document_version(document))
                 await consumer.bind()
@@ -142,10 +130,10 @@ class SinkWorker:
                 if self.running:
                     self.tasks[sink_id] = self.start_consuming(consumer)
             await self.remove_orphans(project_id, document, current)
-            self.unsettled.discard(project_id)
+            self.unsettled.pop(project_id, None)
         except (OSError, nats.errors.Error) as exc:
             logger.warning("project %s: could not set up its sink consumers yet (%s); will retry", project_id, exc)
-            self.unsettled.add(project_id)
+            self.unsettled[project_id] = document
 
     async def remove_orphans(self, project_id: str, document: dict, current: bool) -> None:
         """Delete consumers of sinks removed, disabled or re-enabled (older generations) while no
@@ -190,6 +178,11 @@ class SinkWorker:
         if self.stats_kv is not None:
             await self.stats.flush(self.stats_kv)
 
+    def start_work(self) -> None:
+        self.running = True
+        for sink_id, consumer in self.consumers.items():
+            self.tasks[sink_id] = self.start_consuming(consumer)
+
     def start_consuming(self, consumer: SinkConsumer) -> asyncio.Task:
         return supervise("sink-consumer", lambda: self.consume(consumer), name=consumer.label)
 
@@ -208,38 +201,12 @@ class SinkWorker:
                     await asyncio.wait_for(self.stop.wait(), delay)
                 delay = min(30.0, delay * 2)
 
-    async def run(self) -> None:
-        """Run until ``stop`` is set, then shut down gracefully."""
-        await self.open()
-        self.running = True
-        for sink_id, consumer in self.consumers.items():
-            self.tasks[sink_id] = self.start_consuming(consumer)
-        flusher = supervise("sink-stats-flush", self.flush_periodically)
-        logger.info("sink worker started")
-        last_retry = 0.0
-        try:
-            while not self.stop.is_set():
-                await self.load_config(timeout=0.5)
-                now = asyncio.get_running_loop().time()
-                if self.unsettled and now - last_retry >= self.options.reconcile_interval:
-                    last_retry = now
-                    for project_id in list(self.unsettled):
-                        if project_id in self.documents:
-                            await self.apply(project_id, self.documents[project_id])
-        finally:
-            flusher.cancel()
-            await self.shutdown()
-
-    async def flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.stats_interval)
-            await self.flush_stats()
-
     async def shutdown(self) -> None:
         self.stop.set()
+        await self.stop_tasks()
         tasks = list(self.tasks.values())
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=self.options.shutdown_grace)
+            done, pending = await asyncio.wait(tasks, timeout=self.settings.grace_seconds)
             for task in pending:
                 task.cancel()  # in-flight messages come back after ack_wait
             await asyncio.gather(*pending, return_exceptions=True)
@@ -250,8 +217,8 @@ class SinkWorker:
             await consumer.unbind()
         with contextlib.suppress(Exception):
             await self.flush_stats()
-        await self.config.close()
         await self.client.close()
-        if self.nc.is_connected:
+        self.stop_metrics()
+        if self.nc is not None and self.nc.is_connected:
             await self.nc.drain()
         logger.info("sink worker stopped")

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from nats.js.errors import KeyNotFoundError
 
-from pipelines.worker import Worker
+from pipelines.worker import PipelineWorker
 from pipelines.worker.counters import STATS_BUCKET
 from projects.natsops import config_bucket, put_config_document
 from tests.support import pipeline_worker as helpers
@@ -36,14 +36,14 @@ def private_bucket() -> str:
 
 @pytest.fixture
 async def worker(nats_server):
-    instance = Worker(worker_settings(nats_server, worker_id="test-worker", config_bucket=private_bucket()))
+    instance = PipelineWorker(worker_settings(nats_server, worker_id="test-worker", config_bucket=private_bucket()))
     await instance.start()
     await wait_for_async(instance.ready.is_set, message="initial config snapshot applied")
     yield instance
-    await instance.close()
+    await instance.shutdown()
 
 
-async def put(nc, worker: Worker, document: dict) -> None:
+async def put(nc, worker: PipelineWorker, document: dict) -> None:
     kv = await config_bucket(nc.jetstream(), worker.settings.config_bucket, 1)
     assert await put_config_document(kv, document)
 
@@ -154,7 +154,7 @@ async def test_a_worker_restarted_with_the_same_id_continues_its_counters(nats_s
     kv = await config_bucket(nc.jetstream(), bucket, 1)
     await put_config_document(kv, config_document(project, agent.url, version=1))
     for round_number in (1, 2):
-        instance = Worker(worker_settings(nats_server, worker_id="steady-worker", config_bucket=bucket))
+        instance = PipelineWorker(worker_settings(nats_server, worker_id="steady-worker", config_bucket=bucket))
         await instance.start()
         try:
             await wait_for_async(lambda instance=instance: project in instance.runners)
@@ -162,7 +162,7 @@ async def test_a_worker_restarted_with_the_same_id_continues_its_counters(nats_s
             await wait_for_async(lambda instance=instance, n=round_number:
                              instance.stats.projects[project].counters.records_sent == n)
         finally:
-            await instance.close()
+            await instance.shutdown()
     kv = await nc.jetstream().key_value(STATS_BUCKET)
     document = json.loads((await kv.get(f"{project}.pipeline.steady-worker")).value)
     assert document["records_sent"] == 2 and document["state"] == "stopped"

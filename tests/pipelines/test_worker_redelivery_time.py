@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from pipelines.worker import Worker
+from pipelines.worker import PipelineWorker
 from projects.natsops import config_bucket, put_config_document
 from tests.pipelines.test_worker_crash import start_worker
 from tests.support import pipeline_worker as helpers
@@ -60,7 +60,7 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
     finally:
         if crashing.poll() is None:
             crashing.kill()
-    survivor = Worker(worker_settings(nats_server, worker_id="redelivery-b", config_bucket=bucket))
+    survivor = PipelineWorker(worker_settings(nats_server, worker_id="redelivery-b", config_bucket=bucket))
     await survivor.start()
     try:
         await wait_for_async(lambda: len(arrivals) >= 2, timeout=45, message="the batch redelivered")
@@ -68,12 +68,12 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
         print(f"redelivered {redelivered_after:.1f} s after the kill")
         assert redelivered_after <= REDELIVERY_DEADLINE_SECONDS
     finally:
-        await survivor.close()
+        await survivor.shutdown()
 
 
 async def test_the_consumer_ack_wait_does_not_follow_the_request_timeout(nats_server, nc, project, agent):
     bucket = f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"
-    worker = Worker(worker_settings(nats_server, worker_id="ack-wait", config_bucket=bucket))
+    worker = PipelineWorker(worker_settings(nats_server, worker_id="ack-wait", config_bucket=bucket))
     await worker.start()
     try:
         kv = await config_bucket(nc.jetstream(), bucket, 1)
@@ -84,4 +84,4 @@ async def test_the_consumer_ack_wait_does_not_follow_the_request_timeout(nats_se
             info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
             assert info.config.ack_wait == 5.0
     finally:
-        await worker.close()
+        await worker.shutdown()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from glassflow_site.natsserver import free_port
-from pipelines.worker import Worker
+from pipelines.worker import PipelineWorker
 from projects.natsops import config_bucket, put_config_document
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
@@ -64,7 +64,7 @@ async def test_the_worker_serves_prometheus_metrics(nats_server, nc, project, ag
     bucket = f"gf-ai-config-test-{project[:8]}"
     kv = await config_bucket(nc.jetstream(), bucket, 1)
     await put_config_document(kv, config_document(project, agent.url, filter="severityNumber >= 17"))
-    worker = Worker(worker_settings(nats_server, metrics_port=port, metrics_addr="127.0.0.1", config_bucket=bucket))
+    worker = PipelineWorker(worker_settings(nats_server, metrics_port=port, metrics_addr="127.0.0.1", config_bucket=bucket))
     await worker.start()
     try:
         await wait_for_async(lambda: project in worker.runners)
@@ -73,7 +73,7 @@ async def test_the_worker_serves_prometheus_metrics(nats_server, nc, project, ag
         async with httpx.AsyncClient() as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     finally:
-        await worker.close()
+        await worker.shutdown()
     assert f'glassflow_pipeline_records_sent_total{{project="{project}"}} 1.0' in text
     assert f'glassflow_pipeline_filtered_total{{project="{project}"}} 1.0' in text
     assert f'glassflow_pipeline_running{{project="{project}"}} 1.0' in text

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from glassflow_site import supervision
-from pipelines.worker import Worker
+from pipelines.worker import PipelineWorker
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
 from tests.support.pipeline_worker import (
@@ -79,15 +79,15 @@ async def test_the_batch_timer_survives_a_nats_outage_with_a_full_reconnect_buff
 
 async def test_the_config_watch_and_the_retry_never_run_two_runners_for_one_project(nats_server, nc, project):
     new = agent_server()
-    instance = Worker(worker_settings(nats_server, worker_id="lock-test",
+    instance = PipelineWorker(worker_settings(nats_server, worker_id="lock-test",
                                       config_bucket=f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"))
     await instance.start()
     try:
         # A document left for the housekeeping retry (its start failed earlier) and a newer one
         # from the config watch, with another endpoint, applied at the same moment.
-        instance.retry[project] = config_document(project, "http://127.0.0.1:9/old-endpoint", version=1)
+        instance.unsettled[project] = config_document(project, "http://127.0.0.1:9/old-endpoint", version=1)
         newer = config_document(project, new.state.url, version=2, batchSize=1, batchMaxWaitMs=10)
-        await asyncio.gather(instance.retry_pending(), instance.apply_document(project, newer))
+        await asyncio.gather(instance.retry_unsettled(), instance.apply(project, newer))
         runner = instance.runners[project]
         assert runner.compiled.config.agent_endpoint == new.state.url
 
@@ -95,14 +95,14 @@ async def test_the_config_watch_and_the_retry_never_run_two_runners_for_one_proj
         await wait_for_async(lambda: len(new.state.delivered()) == 20, message="all delivered to the new endpoint")
         info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
         assert info.num_waiting <= 2, f"{info.num_waiting} pull requests waiting: more than one runner pulls"
-        await instance.apply_document(project, {**newer, "version": 3, "pipeline": {**newer["pipeline"],
+        await instance.apply(project, {**newer, "version": 3, "pipeline": {**newer["pipeline"],
                                                                                    "enabled": False}})
         await publish_records(nc, project, [log_record(n) for n in range(20, 25)])
         # A leaked runner would still pull (and deliver to the old endpoint).
         await wait_for_async(lambda: consumer_waiting(nc, project, 0), timeout=10, message="no pull requests left")
         assert len(new.state.delivered()) == 20
     finally:
-        await instance.close()
+        await instance.shutdown()
         new.close()
 
 

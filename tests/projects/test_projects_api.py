@@ -7,7 +7,8 @@ import hashlib
 import pytest
 
 from pipelines.models import Pipeline
-from projects.models import ApiKey, Membership, Project
+from projects import services
+from projects.models import ApiKey, Membership, Project, Role
 from tests.support.clients import client_for
 from tests.support.factories import UserFactory
 
@@ -88,6 +89,16 @@ def test_adding_an_existing_member_again_is_400(team):
     response = client_for(team.owner).post(f"/api/v1/projects/{team.project.pk}/members/",
                                            {"email": team.viewer.email, "role": "admin"}, format="json")
     assert response.status_code == 400
+
+
+def test_adding_a_member_who_joined_meanwhile_is_refused_by_the_service(team):
+    """The API and the members page both add through services.add_member: a second add of the same
+    person (two invites racing past the forms' check) is an InviteError, never a 500 or a second row."""
+    newcomer = UserFactory()
+    services.add_member(team.project, newcomer, Role.VIEWER)
+    with pytest.raises(services.InviteError, match="already a member"):
+        services.add_member(team.project, newcomer, Role.ADMIN)
+    assert Membership.objects.get(project=team.project, user=newcomer).role == Role.VIEWER
 
 
 def test_the_last_owner_cannot_be_removed_or_demoted(team):

@@ -105,7 +105,7 @@ async def deliver_all(nats_url: str, target: SlowTarget, max_concurrency: int, c
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": max_concurrency,
          "config": {"url": target.url(), "method": "POST", "headers": {}, **config}}]})
-    worker = SinkWorker(nc, dataclasses.replace(fast_options(), config_bucket=BUCKET))
+    worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
         for n in range(count):
@@ -183,7 +183,7 @@ async def test_shutdown_hands_back_the_outputs_waiting_for_a_turn_at_once(nats_s
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": 4,
          "config": {"url": target.url(), "method": "POST", "headers": {}}}]})
-    worker = SinkWorker(nc, dataclasses.replace(fast_options(), config_bucket=BUCKET))
+    worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
         for n in range(12):

@@ -57,7 +57,7 @@ async def test_a_process_disabling_late_never_deletes_the_consumer_of_the_re_ena
     disabled = document(project_id, sink_id, stub.url(), 2, enabled=False, generation=0)
     re_enabled = document(project_id, sink_id, stub.url(), 3, enabled=True, generation=1)
     await natsops.put_config_document(kv, disabled)
-    a, b = SinkWorker(nc_a, options()), SinkWorker(nc_b, options())
+    a, b = SinkWorker(options(), nc_a), SinkWorker(options(), nc_b)
     runner = asyncio.create_task(b.run())
     try:
         await a.open()
@@ -88,14 +88,14 @@ async def test_an_existing_sink_consumer_is_updated_when_the_worker_settings_cha
     await natsops.ensure_streams(js, project_id, SMALL)
     doc = document(project_id, sink_id, stub.url(), 1, enabled=True, generation=0)
     try:
-        before = SinkWorker(nc, options(ack_wait=30.0, max_ack_pending=1000))
+        before = SinkWorker(options(ack_wait=30.0, max_ack_pending=1000), nc)
         await before.open()
         await before.apply(project_id, doc)
         await before.remove(sink_id, delete=False)
         info = await js.consumer_info(output_stream(project_id), f"sink-{sink_id}")
         assert (info.config.ack_wait, info.config.max_ack_pending) == (30.0, 1000)
 
-        after = SinkWorker(nc, options(ack_wait=5.0, max_ack_pending=200))
+        after = SinkWorker(options(ack_wait=5.0, max_ack_pending=200), nc)
         await after.open()
         await after.apply(project_id, doc)
         info = await js.consumer_info(output_stream(project_id), f"sink-{sink_id}")
@@ -139,7 +139,7 @@ async def test_project_stats_report_the_lag_of_a_re_enabled_sinks_consumer_under
     project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
     await natsops.ensure_streams(js, project_id, SMALL)
     try:
-        worker = SinkWorker(nc, options())
+        worker = SinkWorker(options(), nc)
         await worker.open()
         await worker.apply(project_id, document(project_id, sink_id, stub.url(), 3, enabled=True, generation=1))
         await worker.remove(sink_id, delete=False)  # keep the consumer, stop delivering

@@ -9,7 +9,6 @@ from tests.support.clients import client_for
 from tests.support.deadline import wait_for
 from tests.support.sink_harness import (
     Reply,
-    StubServer,
     WorkerThread,
     add_sink,
     consumer_info,
@@ -18,20 +17,6 @@ from tests.support.sink_harness import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def webhook():
-    stub = StubServer().up()
-    yield stub
-    stub.down()
-
-
-@pytest.fixture
-def slack():
-    stub = StubServer().up()
-    yield stub
-    stub.down()
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ async def test_a_sink_is_paced_to_its_rate_in_order(nats_server, stub, kind, con
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with(js, kind, config_of(stub.url()))
-    worker = SinkWorker(nc, dataclasses.replace(fast_options(), config_bucket=BUCKET))
+    worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
         for n in range(4):

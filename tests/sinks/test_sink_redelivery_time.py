@@ -75,8 +75,8 @@ async def test_a_killed_sink_workers_output_is_redelivered_within_seconds(nats_s
         crashing.wait(10)
         webhook.release()
         options = dataclasses.replace(fast_options(), config_bucket=bucket)
-        survivor = SinkWorker(await nats.connect(nats_server.url), dataclasses.replace(options, consumer=dataclasses.replace(
-            options.consumer, ack_wait=5.0)))
+        survivor = SinkWorker(dataclasses.replace(options, consumer=dataclasses.replace(options.consumer, ack_wait=5.0)),
+                              await nats.connect(nats_server.url))
         runner = asyncio.create_task(survivor.run())
         await wait_for_async(lambda: len(webhook.requests) >= 2, timeout=100, message="the output redelivered")
         redelivered_after = webhook.requests[1].at - killed_at

@@ -6,16 +6,9 @@ import pytest
 
 from sinks.models import Sink
 from tests.support.clients import client_for
-from tests.support.sink_harness import Reply, StubServer
+from tests.support.sink_harness import Reply
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stub():
-    server = StubServer().up()
-    yield server
-    server.down()
 
 
 def make_sink(team, kind, config):

@@ -36,7 +36,7 @@ async def test_an_undeliverable_sink_config_is_dead_lettered_at_once_and_recorde
     kv = await natsops.config_bucket(js, options().config_bucket, 1)
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 2, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "config": config}]})
-    worker = SinkWorker(nc, options())  # production policy: transient failures would retry for ever
+    worker = SinkWorker(options(), nc)  # production policy: transient failures would retry for ever
     try:
         await worker.load_config()
         await publish(js, project_id, "a")

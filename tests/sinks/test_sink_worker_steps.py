@@ -61,7 +61,7 @@ async def test_one_iteration_delivers_what_is_there_and_reports_no_work_after(na
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
-    worker = SinkWorker(nc, options())
+    worker = SinkWorker(options(), nc)
     try:
         assert await worker.load_config()
         assert sink_id in worker.consumers  # (other tests' projects share this nats-server)
@@ -82,7 +82,7 @@ async def test_a_disabled_sink_has_no_consumer(nats_server, stub):
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     project_id, _ = await project_with_sink(js, stub.url(), enabled=False)
-    worker = SinkWorker(nc, options())
+    worker = SinkWorker(options(), nc)
     try:
         await worker.load_config()
         assert not [c for c in worker.consumers.values() if c.project_id == project_id]
@@ -98,7 +98,7 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     js = nc.jetstream()
     project_id, sink_id = await project_with_sink(js, stub.url())
     slow_retries = options(initial_backoff=60, max_backoff=60, dead_letter_after=600)
-    worker = SinkWorker(nc, slow_retries)
+    worker = SinkWorker(slow_retries, nc)
     await worker.load_config()
     running = asyncio.create_task(worker.run())
     await publish(js, project_id, "in-flight")
@@ -109,7 +109,7 @@ async def test_sigterm_during_a_retry_hands_the_message_back_and_a_restart_deliv
     assert time.monotonic() - started < 5  # did not wait out the 60 s backoff
 
     stub.default = Reply(200)
-    second = SinkWorker(await nats.connect(nats_server.url), options())
+    second = SinkWorker(options(), await nats.connect(nats_server.url))
     try:
         await second.load_config()
         # Handed back (nak), so it comes again within seconds, not after ack_wait (30 s) as a lost message would.

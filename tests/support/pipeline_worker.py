@@ -19,7 +19,7 @@ import nats
 import pytest
 
 from pipelines.stages import compile_pipeline, parse_pipeline
-from pipelines.worker import PipelineRunner, WorkerSettings
+from pipelines.worker import PipelineRunner, PipelineWorkerSettings
 from pipelines.worker.agent import AgentClient
 from pipelines.worker.counters import Counters, ProjectStats
 from projects.natsops import ensure_streams
@@ -155,11 +155,11 @@ def make_runner(nc, document: dict, *, allow_private: bool = True, **options) ->
                           ProjectStats(Counters()), **options)
 
 
-def worker_settings(nats_server, **overrides) -> WorkerSettings:
+def worker_settings(nats_server, **overrides) -> PipelineWorkerSettings:
     values = {"servers": [nats_server.url], "stream_limits": LIMITS, "allow_private_targets": True,
               "metrics_port": 0, "grace_seconds": 5.0}
     values.update(overrides)
-    return WorkerSettings(**values)
+    return PipelineWorkerSettings(**values)
 
 
 async def dead_letters(nc, project_id: str) -> list[dict]:

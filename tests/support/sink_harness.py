@@ -18,7 +18,7 @@ from outbound import RetryPolicy
 from projects.configsync import remove_project, sync_project
 from projects.streams import output_subject
 from sinks.worker.consumer import ConsumerOptions
-from sinks.worker.worker import SinkWorker, WorkerOptions
+from sinks.worker.worker import SinkWorker, SinkWorkerSettings
 from tests.support.clients import client_for
 from tests.support.factories import make_team
 
@@ -105,17 +105,17 @@ class StubServer:
             self.server = None
 
 
-def fast_options(**retry) -> WorkerOptions:
+def fast_options(**retry) -> SinkWorkerSettings:
     policy = RetryPolicy(**{"initial_backoff": 0.05, "max_backoff": 0.2, **retry})
-    return WorkerOptions(consumer=ConsumerOptions(retry=policy, request_timeout=3, batch_size=10,
+    return SinkWorkerSettings(consumer=ConsumerOptions(retry=policy, request_timeout=3, batch_size=10,
                                                   fetch_timeout=0.2, ack_wait=30),
-                         allow_private=True, stats_interval=0.2, shutdown_grace=5)
+                         allow_private_targets=True, stats_interval=0.2, grace_seconds=5)
 
 
 class WorkerThread:
     """A real SinkWorker (its own event loop and NATS connection) running beside a synchronous test."""
 
-    def __init__(self, nats_url: str, options: WorkerOptions | None = None):
+    def __init__(self, nats_url: str, options: SinkWorkerSettings | None = None):
         self.nats_url = nats_url
         self.options = options or fast_options()
         self.ready = threading.Event()
@@ -127,7 +127,7 @@ class WorkerThread:
     def _main(self) -> None:
         async def main():
             nc = await nats.connect(self.nats_url, connect_timeout=2)
-            self.worker = SinkWorker(nc, self.options)
+            self.worker = SinkWorker(self.options, nc)
             self.loop = asyncio.get_running_loop()
             self.ready.set()
             await self.worker.run()

@@ -1,7 +1,7 @@
 """``manage.py runpipeline``: run the pipeline worker until SIGTERM or SIGINT.
 
-The command only turns settings and arguments into a ``WorkerSettings`` and runs the
-asyncio loop; everything else lives in ``pipelines.worker``.
+The command only turns settings and arguments into a ``PipelineWorkerSettings`` and runs the
+asyncio loop; everything else lives in ``pipelines.worker`` (runsink is built the same way).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from glassflow_site.fdlimit import connections_within_file_limit
 from glassflow_site.gctuning import tune_gc_for_records
-from pipelines.worker import Worker, WorkerSettings
-from pipelines.worker.supervisor import WorkerStartError
-from projects.configsync import stream_limits
+from glassflow_site.workerloop import WorkerStartError
+from pipelines.worker import PipelineWorker, PipelineWorkerSettings
 from runs.recorder import RunHistorySettings
 
 
@@ -37,27 +36,23 @@ class Command(BaseCommand):
                             help="on shutdown, how long in-flight deliveries may finish before they are released")
 
     def handle(self, *args, **options):
-        worker_settings = WorkerSettings(
-            servers=settings.NATS_SERVERS, config_bucket=settings.CONFIG_BUCKET,
-            stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
-            stream_limits=stream_limits(),
+        worker_settings = PipelineWorkerSettings.from_settings(
             run_history=RunHistorySettings(enabled=settings.RUN_HISTORY_ENABLED,
                                            preview_bytes=settings.RUN_HISTORY_PREVIEW_BYTES),
-            allow_private_targets=settings.ALLOW_PRIVATE_TARGETS,
             metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
             max_connections=connections_within_file_limit(max(1, options["max_connections"])),
-            grace_seconds=max(0.0, options["grace_seconds"]), connect_timeout=settings.NATS_CONNECT_TIMEOUT)
+            grace_seconds=max(0.0, options["grace_seconds"]))
         if options["worker_id"]:
             worker_settings.worker_id = options["worker_id"]
         tune_gc_for_records()
         try:
-            asyncio.run(self._run(worker_settings))
+            asyncio.run(run(PipelineWorker(worker_settings)))
         except WorkerStartError as exc:
             raise CommandError(str(exc)) from None
 
-    async def _run(self, worker_settings: WorkerSettings) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await Worker(worker_settings).run(stop)
+
+async def run(worker: PipelineWorker) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop.set)
+    await worker.run()

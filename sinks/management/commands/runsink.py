@@ -9,26 +9,17 @@ SINK_REQUEST_TIMEOUT_SECONDS, overridden per process with the options below); a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import signal
 import sys
 
-import nats
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from prometheus_client import REGISTRY, start_http_server
 
 from glassflow_site.fdlimit import raise_open_file_limit
-from glassflow_site.supervision import SupervisionCollector
+from glassflow_site.workerloop import WorkerStartError
 from outbound import RetryPolicy
-from projects.configsync import stream_limits
 from sinks.worker.consumer import ConsumerOptions
-from sinks.worker.worker import SinkWorker, WorkerOptions
-
-logger = logging.getLogger(__name__)
-
-
+from sinks.worker.worker import SinkWorker, SinkWorkerSettings
 
 # Outbound connections to webhooks and Slack, plus NATS; systemd's default soft limit is 1024.
 SINK_OPEN_FILES = 4096
@@ -57,32 +48,19 @@ class Command(BaseCommand):
         # ack_wait keeps its short default whatever the timeout: every message of a batch being
         # worked on is kept alive by in_progress(), so ack_wait only delays a crashed process's work.
         consumer = ConsumerOptions(retry=retry, request_timeout=timeout, batch_size=options["batch_size"])
-        worker_options = WorkerOptions(
-            consumer=consumer, allow_private=settings.ALLOW_PRIVATE_TARGETS, config_bucket=settings.CONFIG_BUCKET,
-            stats_bucket=settings.STATS_BUCKET, replicas=settings.STREAM_REPLICAS,
-            stream_limits=stream_limits(), shutdown_grace=timeout + 5)
-        # Until the worker's own handler is installed (after connecting) nothing is in flight, so a
-        # SIGTERM during start-up simply exits cleanly instead of killing the process with -15.
+        worker_settings = SinkWorkerSettings.from_settings(
+            consumer=consumer, metrics_port=options["metrics_port"], metrics_addr=options["metrics_addr"],
+            grace_seconds=timeout + 5)
+        # Until the worker's own handler is installed nothing is in flight, so a SIGTERM during
+        # start-up simply exits cleanly instead of killing the process with -15.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        if options["metrics_port"]:
-            with contextlib.suppress(ValueError):  # already registered (the command ran before in this process)
-                REGISTRY.register(SupervisionCollector())
-            try:
-                start_http_server(options["metrics_port"], addr=options["metrics_addr"])
-            except OSError as exc:
-                raise CommandError(f"cannot serve metrics on {options['metrics_addr']}:{options['metrics_port']} "
-                                   f"({exc}); choose another --metrics-port, or 0 to turn metrics off") from None
-        asyncio.run(run(worker_options))
+        try:
+            asyncio.run(run(SinkWorker(worker_settings)))
+        except WorkerStartError as exc:
+            raise CommandError(str(exc)) from None
 
 
-async def run(options: WorkerOptions) -> None:
-    async def log_error(exc: Exception) -> None:
-        logger.warning("NATS: %s", exc)
-
-    nc = await nats.connect(servers=settings.NATS_SERVERS, connect_timeout=settings.NATS_CONNECT_TIMEOUT,
-                            allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                            error_cb=log_error, name="glassflow-sink")
-    worker = SinkWorker(nc, options)
+async def run(worker: SinkWorker) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop.set)
