@@ -36,11 +36,11 @@ sys.path.insert(0, str(BASE_DIR))
 
 import nats  # noqa: E402
 
-from bench.agent_sim import AGENT_SOURCE  # noqa: E402
-from bench.pipeline import cpu_seconds, log_record, wait_ready  # noqa: E402
+from bench.agent_sim import agent_command  # noqa: E402
+from bench.pipeline import cpu_seconds, preload, wait_ready  # noqa: E402
 from glassflow_site.natsserver import NatsServer, free_port  # noqa: E402
 from projects.natsops import config_bucket, ensure_streams, put_config_document  # noqa: E402
-from projects.streams import StreamLimits, dlq_stream, output_subject, raw_stream, raw_subject  # noqa: E402
+from projects.streams import StreamLimits, dlq_stream, output_subject, raw_stream  # noqa: E402
 
 LIMITS = StreamLimits(max_bytes=2 * 1024**3)
 
@@ -64,24 +64,12 @@ class Agent:
 
     def __init__(self, mode: str):
         self.port = free_port()
-        self.process = subprocess.Popen([sys.executable, "-c", AGENT_SOURCE, str(self.port), mode],
-                                        stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(agent_command(self.port, mode), stdout=subprocess.PIPE)
         self.url = f"http://127.0.0.1:{self.port}/ingest"
 
     def figures(self) -> dict:
         self.process.send_signal(signal.SIGTERM)
         return json.loads(self.process.communicate(timeout=20)[0].decode().strip().splitlines()[-1])
-
-
-async def preload(nc, project_id: str, count: int) -> None:
-    subject = raw_subject(project_id, "logs")
-    for start in range(0, count, 5000):
-        for n in range(start, min(count, start + 5000)):
-            await nc.publish(subject, log_record(n))
-        await nc.flush()
-    js = nc.jetstream()
-    while (await js.stream_info(raw_stream(project_id))).state.messages < count:
-        await asyncio.sleep(0.1)
 
 
 async def run_scenario(nc, kv, worker, agent: Agent, *, records: int, batch: int, seconds: float, warm_up: float,

@@ -36,48 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.agent_sim import agent_command  # noqa: E402
+
 TARGET_P99_MS = 100.0
 WARM_UP_SECONDS = 2.0
 MEASURED_FROM = 10**8  # sequence numbers of the measured phase start here; below: warm-up
-
-AGENT_SOURCE = r'''
-import asyncio, json, signal, sys, time
-bodies = []  # (arrival ns, body): parsed only at the end, so the agent costs nothing per record
-records = 0
-async def handle(reader, writer):
-    global records
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            arrived = time.monotonic_ns()
-            if head.startswith(b"GET"):
-                answer = str(records).encode()
-            else:
-                bodies.append((arrived, body))
-                records += body.count(b'"sent_ns":')
-                answer = b"{}"
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%b"
-                         % (len(answer), answer))
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-        writer.close()
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with server:
-        await stop.wait()
-    with open(sys.argv[2], "w") as out:
-        for arrived, body in bodies:
-            for record in json.loads(body):
-                attributes = record["attributes"]
-                out.write(f"{attributes['seq']} {attributes['sent_ns']} {arrived}\n")
-asyncio.run(main())
-'''
 
 
 def load_bench_module(name: str, filename: str):
@@ -258,8 +221,7 @@ def main(args: argparse.Namespace) -> int:
             agent_port, receiver_port = free_port(), free_port()
             agent_url, receiver_url = f"http://127.0.0.1:{agent_port}/", f"http://127.0.0.1:{receiver_port}"
             asyncio.run(setup(server.url, config_document(project_id, prefix, secret, agent_url, args)))
-            processes["agent"] = subprocess.Popen([sys.executable, "-c", AGENT_SOURCE, str(agent_port),
-                                                   str(store / "arrivals.txt")])
+            processes["agent"] = subprocess.Popen(agent_command(agent_port, "arrivals", str(store / "arrivals.txt")))
             env = {**os.environ, "NATS_URL": server.url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
                    "DEBUG": "0", "GLASSFLOW_VAR_DIR": str(store / "var"), "LOG_LEVEL": "WARNING",
                    "ALLOW_PRIVATE_TARGETS": "1"}

@@ -22,7 +22,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 import httpx  # noqa: E402
 
-from bench.pipeline import AGENT_SOURCE  # noqa: E402
+from bench.agent_sim import agent_command  # noqa: E402
 from glassflow_site.natsserver import free_port  # noqa: E402
 from outbound import Outbound  # noqa: E402
 
@@ -59,7 +59,7 @@ async def measure(name: str, make_send, close, requests: int, concurrency: int, 
 
 async def main(requests: int, concurrency: int, profile: Path | None) -> None:
     port = free_port()
-    agent = subprocess.Popen([sys.executable, "-c", AGENT_SOURCE, str(port)], stdout=subprocess.PIPE)
+    agent = subprocess.Popen(agent_command(port, "instant"), stdout=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/ingest"
     try:
         await asyncio.sleep(0.5)

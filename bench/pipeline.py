@@ -37,6 +37,7 @@ sys.path.insert(0, str(BASE_DIR))
 import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig  # noqa: E402
 
+from bench.agent_sim import agent_command  # noqa: E402
 from glassflow_site.natsserver import NatsServer, free_port  # noqa: E402
 from projects.natsops import (  # noqa: E402
     config_bucket,
@@ -48,34 +49,6 @@ from projects.natsops import (  # noqa: E402
 from projects.streams import StreamLimits, raw_stream, raw_subject  # noqa: E402
 
 LIMITS = StreamLimits(max_bytes=4 * 1024**3)
-
-AGENT_SOURCE = r'''
-import asyncio, signal, sys
-requests = records = 0
-async def handle(reader, writer):
-    global requests, records
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            requests += 1
-            records += body.count(b'"timestamp":')
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-        writer.close()  # client went away, or the server is shutting down
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with server:
-        await stop.wait()
-    print(f"agent: {requests} requests, {records} records", flush=True)
-asyncio.run(main())
-'''
 
 
 def log_record(n: int) -> bytes:
@@ -237,7 +210,7 @@ async def main(records: int, two: bool, compare_rounds: int = 0) -> None:
         store = Path(tmp)
         server = NatsServer(store / "nats").start()
         agent_port = free_port()
-        agent = subprocess.Popen([sys.executable, "-c", AGENT_SOURCE, str(agent_port)], stdout=subprocess.PIPE)
+        agent = subprocess.Popen(agent_command(agent_port, "instant"), stdout=subprocess.PIPE)
         agent_url = f"http://127.0.0.1:{agent_port}/ingest"
         workers: list[subprocess.Popen] = []
         try:
@@ -278,7 +251,8 @@ async def main(records: int, two: bool, compare_rounds: int = 0) -> None:
             for process in workers:
                 process.wait(30)
             agent.send_signal(signal.SIGTERM)
-            print(agent.communicate(timeout=10)[0].decode().strip())
+            figures = json.loads(agent.communicate(timeout=10)[0].decode().strip().splitlines()[-1])
+            print(f"agent: {figures['requests']} requests, {figures['records']} records", flush=True)
             server.stop()
 
 

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -99,7 +99,7 @@ def _decode_json(signal: str, request_type: type[Message], body: bytes) -> Messa
         raise OtlpDecodeError("invalid JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise OtlpDecodeError(f"invalid JSON: the body must be an object, not {_json_type(document)}")
-    _ID_REWRITERS[signal](document)
+    _rewrite_ids(document, _ID_PLACES[signal], "")
     message = request_type()
     try:
         json_format.ParseDict(document, message, ignore_unknown_fields=True)
@@ -174,62 +174,55 @@ def _id_to_base64(value: str, size: int, path: str) -> str:
     raise OtlpDecodeError(f"invalid JSON at {path}: expected {size * 2} hex digits, got {value[:80]!r}")
 
 
-def _rewrite_log_ids(document: dict[str, Any]) -> None:
-    for r, resource in enumerate(_field(document, "resourceLogs", "resource_logs", "")):
-        base = f"resourceLogs[{r}]."
-        for s, scope in enumerate(_field(resource, "scopeLogs", "scope_logs", base)):
-            scope_path = f"{base}scopeLogs[{s}]."
-            for i, record in enumerate(_field(scope, "logRecords", "log_records", scope_path)):
-                path = f"{scope_path}logRecords[{i}]."
-                _rewrite_id(record, "traceId", "trace_id", _TRACE_ID_BYTES, path)
-                _rewrite_id(record, "spanId", "span_id", _SPAN_ID_BYTES, path)
+class _Place(NamedTuple):
+    """Where ids live in an OTLP/JSON document: the objects of the list ``field`` (or, when
+    ``is_list`` is False, the one object under it), the ids each holds, and the places inside it."""
+
+    field: str  # camelCase; the proto name (snake_case) is accepted too
+    snake: str
+    ids: tuple[tuple[str, str, int], ...] = ()  # (camel, snake, bytes)
+    inner: tuple[_Place, ...] = ()
+    is_list: bool = True
 
 
-def _rewrite_span_ids(document: dict[str, Any]) -> None:
-    for r, resource in enumerate(_field(document, "resourceSpans", "resource_spans", "")):
-        base = f"resourceSpans[{r}]."
-        for s, scope in enumerate(_field(resource, "scopeSpans", "scope_spans", base)):
-            scope_path = f"{base}scopeSpans[{s}]."
-            for i, span in enumerate(_field(scope, "spans", "spans", scope_path)):
-                path = f"{scope_path}spans[{i}]."
-                _rewrite_id(span, "traceId", "trace_id", _TRACE_ID_BYTES, path)
-                _rewrite_id(span, "spanId", "span_id", _SPAN_ID_BYTES, path)
-                _rewrite_id(span, "parentSpanId", "parent_span_id", _SPAN_ID_BYTES, path)
-                for k, link in enumerate(_field(span, "links", "links", path)):
-                    link_path = f"{path}links[{k}]."
-                    _rewrite_id(link, "traceId", "trace_id", _TRACE_ID_BYTES, link_path)
-                    _rewrite_id(link, "spanId", "span_id", _SPAN_ID_BYTES, link_path)
+def _snake(camel: str) -> str:
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), camel)
 
 
-_EXEMPLAR_KINDS = (
-    ("gauge", "gauge"),
-    ("sum", "sum"),
-    ("histogram", "histogram"),
-    ("exponentialHistogram", "exponential_histogram"),
-)
+def _place(field: str, ids: tuple[str, ...] = (), inner: tuple[_Place, ...] = (), is_list: bool = True) -> _Place:
+    sizes = {"traceId": _TRACE_ID_BYTES, "spanId": _SPAN_ID_BYTES, "parentSpanId": _SPAN_ID_BYTES}
+    return _Place(field, _snake(field), tuple((name, _snake(name), sizes[name]) for name in ids), inner, is_list)
 
 
-def _rewrite_metric_ids(document: dict[str, Any]) -> None:
-    for r, resource in enumerate(_field(document, "resourceMetrics", "resource_metrics", "")):
-        base = f"resourceMetrics[{r}]."
-        for s, scope in enumerate(_field(resource, "scopeMetrics", "scope_metrics", base)):
-            scope_path = f"{base}scopeMetrics[{s}]."
-            for m, metric in enumerate(_field(scope, "metrics", "metrics", scope_path)):
-                for camel, snake in _EXEMPLAR_KINDS:
-                    data = _child(metric, camel, snake)
-                    if data is None:
-                        continue
-                    data_path = f"{scope_path}metrics[{m}].{camel}."
-                    for p, point in enumerate(_field(data, "dataPoints", "data_points", data_path)):
-                        point_path = f"{data_path}dataPoints[{p}]."
-                        for e, exemplar in enumerate(_field(point, "exemplars", "exemplars", point_path)):
-                            exemplar_path = f"{point_path}exemplars[{e}]."
-                            _rewrite_id(exemplar, "traceId", "trace_id", _TRACE_ID_BYTES, exemplar_path)
-                            _rewrite_id(exemplar, "spanId", "span_id", _SPAN_ID_BYTES, exemplar_path)
+def _signal_places(signal: str, *inner: _Place) -> tuple[_Place, ...]:
+    """resourceLogs[] > scopeLogs[] > ... for "Logs", "Spans" or "Metrics"."""
+    return (_place(f"resource{signal}", inner=(_place(f"scope{signal}", inner=inner),)),)
 
 
-_ID_REWRITERS = {
-    "logs": _rewrite_log_ids,
-    "traces": _rewrite_span_ids,
-    "metrics": _rewrite_metric_ids,
+_TRACE_AND_SPAN = ("traceId", "spanId")
+_EXEMPLARS = (_place("dataPoints", inner=(_place("exemplars", _TRACE_AND_SPAN),)),)
+
+_ID_PLACES = {
+    "logs": _signal_places("Logs", _place("logRecords", _TRACE_AND_SPAN)),
+    "traces": _signal_places("Spans", _place("spans", ("traceId", "spanId", "parentSpanId"),
+                                             (_place("links", _TRACE_AND_SPAN),))),
+    "metrics": _signal_places("Metrics", _place("metrics", inner=tuple(
+        _place(kind, inner=_EXEMPLARS, is_list=False)
+        for kind in ("gauge", "sum", "histogram", "exponentialHistogram")))),
 }
+
+
+def _rewrite_ids(obj: dict[str, Any], places: tuple[_Place, ...], path: str) -> None:
+    """Rewrite the hex ids at ``places`` below ``obj`` (at ``path``, "" or ending in ".") to base64."""
+    for place in places:
+        if not place.is_list:
+            child = _child(obj, place.field, place.snake)
+            if child is not None:
+                _rewrite_ids(child, place.inner, f"{path}{place.field}.")
+            continue
+        for index, item in enumerate(_field(obj, place.field, place.snake, path)):
+            item_path = f"{path}{place.field}[{index}]."
+            for camel, snake, size in place.ids:
+                _rewrite_id(item, camel, snake, size, item_path)
+            if place.inner:
+                _rewrite_ids(item, place.inner, item_path)

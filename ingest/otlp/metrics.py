@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import attributes, finite_or_none, format_timestamp, optional_timestamp, scope_dict
+from .flatten import scoped
+from .values import attributes, finite_or_none, format_timestamp, optional_timestamp
 
 TEMPORALITIES = ("UNSPECIFIED", "DELTA", "CUMULATIVE")
 
@@ -29,34 +30,31 @@ TEMPORALITIES = ("UNSPECIFIED", "DELTA", "CUMULATIVE")
 def flatten_metrics(request: Any, received_at_ns: int) -> list[dict[str, Any]]:
     """Flat data point records of an ``ExportMetricsServiceRequest``, in request order."""
     records: list[dict[str, Any]] = []
-    for resource_metrics in request.resource_metrics:
-        resource_attributes = attributes(resource_metrics.resource.attributes)
-        for scope_metrics in resource_metrics.scope_metrics:
-            scope = scope_dict(scope_metrics.scope)
-            for metric in scope_metrics.metrics:
-                kind = metric.WhichOneof("data")
-                if kind is None:
-                    continue
-                data = getattr(metric, kind)
-                point_fields = _POINT_FIELDS[kind]
-                extra = _data_fields(kind, data)
-                type_name = _TYPE_NAMES[kind]
-                for point in data.data_points:
-                    record = {
-                        "signal": "metric",
-                        "resourceAttributes": dict(resource_attributes),
-                        "scope": dict(scope),
-                        "name": metric.name,
-                        "description": metric.description,
-                        "unit": metric.unit,
-                        "type": type_name,
-                        "attributes": attributes(point.attributes),
-                        "timestamp": format_timestamp(point.time_unix_nano or received_at_ns),
-                        "startTimestamp": optional_timestamp(point.start_time_unix_nano),
-                    }
-                    record.update(extra)
-                    record.update(point_fields(point))
-                    records.append(record)
+    for resource_attributes, scope, metrics in scoped(request.resource_metrics, "scope_metrics", "metrics"):
+        for metric in metrics:
+            kind = metric.WhichOneof("data")
+            if kind is None:
+                continue
+            data = getattr(metric, kind)
+            point_fields = _POINT_FIELDS[kind]
+            extra = _data_fields(kind, data)
+            type_name = _TYPE_NAMES[kind]
+            for point in data.data_points:
+                record = {
+                    "signal": "metric",
+                    "resourceAttributes": dict(resource_attributes),
+                    "scope": dict(scope),
+                    "name": metric.name,
+                    "description": metric.description,
+                    "unit": metric.unit,
+                    "type": type_name,
+                    "attributes": attributes(point.attributes),
+                    "timestamp": format_timestamp(point.time_unix_nano or received_at_ns),
+                    "startTimestamp": optional_timestamp(point.start_time_unix_nano),
+                }
+                record.update(extra)
+                record.update(point_fields(point))
+                records.append(record)
     return records
 
 
@@ -93,15 +91,21 @@ def _number_fields(point: Any) -> dict[str, Any]:
     return {"value": _number_value(point)}
 
 
-def _histogram_fields(point: Any) -> dict[str, Any]:
+def _distribution_fields(point: Any) -> dict[str, Any]:
+    """count, sum, min, max: what histogram and exponential histogram points share."""
     return {
         "count": point.count,
         "sum": _optional_double(point, "sum"),
         "min": _optional_double(point, "min"),
         "max": _optional_double(point, "max"),
-        "bucketCounts": list(point.bucket_counts),
-        "explicitBounds": [finite_or_none(bound) for bound in point.explicit_bounds],
     }
+
+
+def _histogram_fields(point: Any) -> dict[str, Any]:
+    fields = _distribution_fields(point)
+    fields["bucketCounts"] = list(point.bucket_counts)
+    fields["explicitBounds"] = [finite_or_none(bound) for bound in point.explicit_bounds]
+    return fields
 
 
 def _buckets(buckets: Any) -> dict[str, Any]:
@@ -109,17 +113,15 @@ def _buckets(buckets: Any) -> dict[str, Any]:
 
 
 def _exponential_histogram_fields(point: Any) -> dict[str, Any]:
-    return {
-        "count": point.count,
-        "sum": _optional_double(point, "sum"),
-        "min": _optional_double(point, "min"),
-        "max": _optional_double(point, "max"),
-        "scale": point.scale,
-        "zeroCount": point.zero_count,
-        "zeroThreshold": finite_or_none(point.zero_threshold),
-        "positive": _buckets(point.positive),
-        "negative": _buckets(point.negative),
-    }
+    fields = _distribution_fields(point)
+    fields.update(
+        scale=point.scale,
+        zeroCount=point.zero_count,
+        zeroThreshold=finite_or_none(point.zero_threshold),
+        positive=_buckets(point.positive),
+        negative=_buckets(point.negative),
+    )
+    return fields
 
 
 def _summary_fields(point: Any) -> dict[str, Any]:

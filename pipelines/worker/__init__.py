@@ -6,7 +6,8 @@ pipeline is enabled; the stages themselves are pure code in ``pipelines.stages``
 
 from __future__ import annotations
 
-from pipelines.worker.runner import CONSUMER_NAME, PipelineRunner, consumer_config
+from pipelines.worker.protocol import CONSUMER_NAME, consumer_config
+from pipelines.worker.runner import PipelineRunner
 from pipelines.worker.worker import PipelineWorker, PipelineWorkerSettings
 
 __all__ = ["CONSUMER_NAME", "PipelineRunner", "PipelineWorker", "PipelineWorkerSettings", "consumer_config"]

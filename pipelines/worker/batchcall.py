@@ -20,14 +20,12 @@ from outbound import gave_up_reason
 from pipelines.stages.concurrency import Signal
 from pipelines.stages.records import CompiledPipeline
 from pipelines.worker.flow import signal_for
+from pipelines.worker.protocol import ACK, NAK, NAK_LATER
 
 if TYPE_CHECKING:
     from pipelines.worker.runner import PipelineRunner
 
 logger = logging.getLogger(__name__)
-
-ACK = b"+ACK"
-NAK = b"-NAK"
 
 
 def request_headers(compiled: CompiledPipeline, request_id: str) -> dict[str, str]:
@@ -94,7 +92,8 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
             runner.stats.failed(attempt.error, transient=attempt.permanent_reason is None)
             if attempt.permanent_reason:
                 outcome = "dead-lettered"
-                await _dead_letter(runner, msgs, attempt.permanent_reason, attempts, attempt.error, request_id)
+                await runner.dead_letter(msgs, reason=attempt.permanent_reason, attempts=attempts,
+                                         last_error=attempt.error, request_id=request_id, not_stored=NAK_LATER)
                 break
             # Transient: retried while the stream holds the records, unless deadLetterAfter is set.
             now = time.monotonic()
@@ -103,7 +102,8 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
             if config.retry.gives_up(now - failing_since, delay):
                 outcome = "dead-lettered"
                 reason = gave_up_reason("agent endpoint", attempt.error, attempts, now - failing_since)
-                await _dead_letter(runner, msgs, reason, attempts, attempt.error, request_id)
+                await runner.dead_letter(msgs, reason=reason, attempts=attempts, last_error=attempt.error,
+                                         request_id=request_id, not_stored=NAK_LATER)
                 break
             logger.info("project %s batch %s: attempt %d failed (%s); retrying in %.1f s", config.project_id,
                         request_id, attempts, attempt.error, delay)
@@ -121,15 +121,3 @@ async def deliver_batch(runner: PipelineRunner, msgs: list[Msg], records: list[d
                 "filtered=%d filter_errors=%d transform_errors=%d out=%d", config.project_id, request_id, outcome,
                 count, attempts, (time.monotonic() - started) * 1000, counters.received, counters.filtered,
                 counters.filter_errors, counters.transform_errors, counters.records_sent)
-
-
-async def _dead_letter(runner: PipelineRunner, msgs: list[Msg], reason: str, attempts: int, last_error: str,
-                       request_id: str) -> None:
-    stored = await runner.dead_letters.write(msgs, reason=reason, attempts=attempts, last_error=last_error,
-                                             request_id=request_id)
-    if stored:
-        runner.counters.dlq += len(msgs)
-        await runner.settle(msgs, ACK)
-    else:
-        # Could not store the dead letter: keep the records (redelivered after a pause).
-        await runner.settle(msgs, b'-NAK {"delay": 5000000000}')

@@ -1,18 +1,15 @@
 """One project's pipeline in this process: pull raw records, run the stages, batch, deliver, ack.
 
-A ``PipelineRunner`` owns a ``PullFeed`` on the shared durable consumer ``pipeline``
-of the project's raw stream; any number of runners in any number of processes share
-that consumer and split the records. Messages are held (unacked) from arrival until
-their fate is settled: acked after the agent answered 2xx or after their dead letter
-was stored, nak'ed when the runner stops first. How many are held is bounded, so a
-slow agent slows the pulling instead of filling memory.
-
-The consumer's ack_wait is short (5 s) and does not depend on any setting: every message
-held for longer than a second (waiting in a batch, in flight, between retries, waiting for
-a delivery slot or its dead-letter write) gets a progress heartbeat (+WPI) every second.
-So a worker that crashes has its records redelivered to the others about 5 s later, and
-no request timeout or backoff can outlast ack_wait. The timer and the heartbeat loop are
-supervised (glassflow_site.supervision): if one raises, it is logged, counted, restarted.
+A ``PipelineRunner`` owns a ``PullFeed`` (pull.py) on the shared durable consumer ``pipeline``
+of the project's raw stream; any number of runners in any number of processes share that
+consumer and split the records. Messages are held (unacked, held.py) from arrival until their
+fate is settled: acked after the agent answered 2xx (batchcall.py) or after their dead letter
+was stored, nak'ed when the runner stops first. How many are held is bounded, so a slow agent
+slows the pulling instead of filling memory. The runner composes the pieces: the protocol bytes
+and consumer config (protocol.py), held-message accounting and heartbeats (held.py), the batch
+timer (timer.py), the delivery gate (flow.py) and consumer recovery (recovery.py). The timer
+and the heartbeat loop are supervised (glassflow_site.supervision): if one raises, it is
+logged, counted, restarted.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from deadletters.publish import DeadLetterWriter
 from glassflow_site.supervision import report_failure, supervise
@@ -36,35 +32,17 @@ from pipelines.worker.agent import AgentClient
 from pipelines.worker.batchcall import deliver_batch
 from pipelines.worker.counters import ProjectStats
 from pipelines.worker.flow import DeliveryGate
+from pipelines.worker.held import HeldMessages
+from pipelines.worker.protocol import ACK, CONSUMER_NAME, NAK, NAK_LATER, consumer_config
 from pipelines.worker.pull import PullFeed
-from projects.streams import raw_stream, raw_subject
+from pipelines.worker.recovery import ConsumerRecovery
+from pipelines.worker.timer import run_batch_timer
+from projects.streams import raw_stream
 from runs.recorder import RunHistory, RunHistorySettings
 
 logger = logging.getLogger(__name__)
 
-CONSUMER_NAME = "pipeline"
-MAX_ACK_PENDING = 50_000
 MAX_HELD = 40_000  # per runner, under the consumer's max_ack_pending shared by all workers
-ACK = b"+ACK"
-NAK = b"-NAK"
-NAK_LATER = b'-NAK {"delay": 5000000000}'
-IN_PROGRESS = b"+WPI"
-ACK_WAIT_SECONDS = 5.0
-# A message held longer than this gets +WPI, and again every HEARTBEAT_SECONDS: the longest
-# silence the server sees is about twice this, well inside ACK_WAIT_SECONDS.
-HEARTBEAT_SECONDS = 1.0
-
-
-def consumer_config(compiled: CompiledPipeline) -> ConsumerConfig:
-    """The shared durable consumer; every runner computes the same one from the same config version."""
-    config = compiled.config
-    # Held messages are kept alive by heartbeats, so ack_wait is only how long a crashed
-    # worker's records wait before another worker gets them.
-    return ConsumerConfig(
-        durable_name=CONSUMER_NAME, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-        ack_wait=ACK_WAIT_SECONDS, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1,
-        filter_subjects=[raw_subject(config.project_id, signal) for signal in config.signals],
-        description="GlassFlow pipeline worker")
 
 
 class PipelineRunner:
@@ -89,16 +67,13 @@ class PipelineRunner:
         self.order_lock = asyncio.Lock()  # max_concurrency 1: one batch at a time, retries included
         self.batcher: Batcher[tuple[Msg, dict]] = Batcher(1, 1.0)
         self.feed: PullFeed | None = None
-        self.held = 0
-        # Reply subject -> when it arrived, for every message whose fate is not settled yet;
-        # insertion order is age order, so the heartbeat stops at the first young one.
-        self.held_since: dict[str, float] = {}
+        self.held = HeldMessages(nc, self.project_id)
+        self.recovery = ConsumerRecovery(js, self.project_id, raw_stream(self.project_id))
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
         self.timer: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
-        self.consumer_lost: str | None = None
         self._apply_sizes(compiled)
 
     def _apply_sizes(self, compiled: CompiledPipeline) -> None:
@@ -122,9 +97,9 @@ class PipelineRunner:
         await self.feed.start()
         self.stats.state, self.stats.error = "running", ""
         self.timer = supervise("pipeline-timer", self._run_timer, name=f"pipeline-timer-{self.project_id}")
-        self.heartbeat = supervise("pipeline-heartbeat", self._run_heartbeats,
+        self.heartbeat = supervise("pipeline-heartbeat", self.held.run_heartbeats,
                                    name=f"pipeline-heartbeat-{self.project_id}")
-        await self.feed.top_up(self.max_held - self.held, self.request_size)
+        await self.feed.top_up(self.max_held - self.held.count, self.request_size)
 
     async def reconfigure(self, compiled: CompiledPipeline) -> None:
         """Switch to a new config version without stopping.
@@ -175,7 +150,7 @@ class PipelineRunner:
         self.wake.set()
 
     def _on_lost(self, reason: str) -> None:
-        self.consumer_lost = reason
+        self.recovery.lose(reason)
         self.wake.set()
 
     async def _on_message(self, msg: Msg) -> None:
@@ -185,8 +160,7 @@ class PipelineRunner:
             feed.on_status(msg)  # 404/408/409/503 on our inbox: a pull request ended
             return
         request_done = feed.on_delivered()
-        self.held += 1
-        self.held_since[msg.reply] = time.monotonic()
+        self.held.hold(msg)
         if self.stopping.is_set():
             await self.settle([msg], NAK)
             return
@@ -223,11 +197,9 @@ class PipelineRunner:
                         counters.filter_errors += 1
                         self.stats.note_record_error("filter", value, msg.data)
                         logger.debug("project %s: %s", self.project_id, value)
-                    self.held -= 1
-                    del self.held_since[msg.reply]
-                    await self.nc.publish(msg.reply, ACK)
+                    await self.held.ack_now(msg, ACK)
         if request_done:
-            await feed.top_up(self.max_held - self.held, self.request_size)
+            await feed.top_up(self.max_held - self.held.count, self.request_size)
 
     def _flush(self) -> None:
         if self.batcher.items:
@@ -243,22 +215,10 @@ class PipelineRunner:
         task.add_done_callback(report_failure("pipeline-delivery"))
 
     async def settle(self, msgs: list[Msg], payload: bytes) -> None:
-        """Ack or nak held messages. The list is emptied first, so settling it twice is harmless."""
-        batch = list(msgs)
-        msgs.clear()
-        self.held -= len(batch)
-        held_since = self.held_since
-        for msg in batch:
-            held_since.pop(msg.reply, None)
-        publish = self.nc.publish
-        try:
-            for msg in batch:
-                await publish(msg.reply, payload)
-        except Exception:  # noqa: BLE001 -- unacked messages are redelivered after ack_wait: no loss
-            logger.warning("project %s: could not send %s for %d message(s)", self.project_id, payload.decode(),
-                           len(batch), exc_info=True)
+        """Ack or nak held messages (emptying the list), then pull more while running."""
+        await self.held.settle(msgs, payload)
         if self.feed and not self.stopping.is_set():
-            await self.feed.top_up(self.max_held - self.held, self.request_size)
+            await self.feed.top_up(self.max_held - self.held.count, self.request_size)
 
     async def keep_alive(self, msgs: list[Msg], seconds: float) -> bool:
         """Wait ``seconds`` holding the messages (the heartbeat keeps them alive); False if stopping."""
@@ -268,27 +228,19 @@ class PipelineRunner:
         except TimeoutError:
             return True
 
-    async def _run_heartbeats(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self.send_heartbeats()
-
     async def send_heartbeats(self) -> int:
-        """+WPI for every message held longer than HEARTBEAT_SECONDS; returns how many were sent."""
-        limit = time.monotonic() - HEARTBEAT_SECONDS
-        publish = self.nc.publish
-        sent = 0
-        try:
-            for reply, since in list(self.held_since.items()):  # a copy: settle() runs meanwhile
-                if since > limit:
-                    break
-                await publish(reply, IN_PROGRESS)
-                sent += 1
-        except nats.errors.OutboundBufferLimitError:
-            # Disconnected with a full reconnect buffer: the server cannot hear us anyway. If the
-            # outage outlasts ack_wait the messages are redelivered (duplicates, never loss).
-            logger.debug("project %s: heartbeat skipped while NATS is unreachable", self.project_id)
-        return sent
+        return await self.held.send_heartbeats()
+
+    async def dead_letter(self, msgs: list[Msg], *, reason: str, attempts: int, last_error: str,
+                          request_id: str | None, not_stored: bytes) -> None:
+        """Store the messages' dead letter, then ack them; ``not_stored`` (a nak) when storing failed."""
+        stored = await self.dead_letters.write(msgs, reason=reason, attempts=attempts, last_error=last_error,
+                                               request_id=request_id)
+        if stored:
+            self.counters.dlq += len(msgs)
+            await self.settle(msgs, ACK)
+        else:
+            await self.settle(msgs, not_stored)
 
     async def _deliver(self, items: list[tuple[Msg, dict]], compiled: CompiledPipeline) -> None:
         msgs = [msg for msg, _ in items]
@@ -305,54 +257,29 @@ class PipelineRunner:
             await self.settle(msgs, NAK_LATER)
 
     async def _dead_letter_one(self, msg: Msg, reason: str) -> None:
+        msgs = [msg]
         try:
-            stored = await self.dead_letters.write([msg], reason=reason, attempts=0, last_error=reason,
-                                                   request_id=None)
+            await self.dead_letter(msgs, reason=reason, attempts=0, last_error=reason, request_id=None,
+                                   not_stored=NAK)
         except asyncio.CancelledError:
-            await self.settle([msg], NAK)
+            await self.settle(msgs, NAK)
             raise
         except Exception:
             logger.exception("project %s: writing a dead letter failed; releasing the record for 5 s",
                              self.project_id)
-            await self.settle([msg], NAK_LATER)
-            return
-        if stored:
-            self.counters.dlq += 1
-            await self.settle([msg], ACK)
-        else:
-            await self.settle([msg], NAK)
+            await self.settle(msgs, NAK_LATER)
 
     async def _run_timer(self) -> None:
         """Flush batches at their max wait, re-request after lost requests, recover a lost consumer."""
-        while not self.stopping.is_set():
-            deadline = self.batcher.deadline
-            timeout = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
-            self.wake.clear()
+        await run_batch_timer(self.batcher, self.wake, self.stopping, self._start_delivery, self._tick)
+
+    async def _tick(self) -> None:
+        if self.recovery.lost:
+            await self.recovery.recover(consumer_config(self.compiled))
+        if self.feed:
+            self.feed.expire_stale()
             try:
-                await asyncio.wait_for(self.wake.wait(), min(timeout, 1.0))
-            except TimeoutError:
-                pass
-            if self.stopping.is_set():
-                return
-            due = self.batcher.take_if_due(time.monotonic())
-            if due:
-                self._start_delivery(due)
-            if self.consumer_lost:
-                await self._recover_consumer()
-            if self.feed:
-                self.feed.expire_stale()
-                try:
-                    await self.feed.top_up(self.max_held - self.held, self.request_size)
-                except nats.errors.OutboundBufferLimitError:
-                    # NATS is down and the reconnect buffer is full; on_reconnected wakes us.
-                    logger.debug("project %s: pull request deferred while NATS is unreachable", self.project_id)
-
-    async def _recover_consumer(self) -> None:
-        reason, self.consumer_lost = self.consumer_lost, None
-        try:
-            await self.js.add_consumer(raw_stream(self.project_id), consumer_config(self.compiled))
-            logger.warning("project %s: pull consumer was lost (%s) and has been recreated", self.project_id, reason)
-        except Exception as exc:  # noqa: BLE001 -- the stream may be gone with the project; retried
-            logger.warning("project %s: pull consumer lost (%s), recreating failed: %s", self.project_id, reason, exc)
-            self.consumer_lost = reason
-
+                await self.feed.top_up(self.max_held - self.held.count, self.request_size)
+            except nats.errors.OutboundBufferLimitError:
+                # NATS is down and the reconnect buffer is full; on_reconnected wakes us.
+                logger.debug("project %s: pull request deferred while NATS is unreachable", self.project_id)

@@ -93,33 +93,18 @@ def error_for(response: httpx.Response, attempts: int) -> GlassFlowError:
     detail = server_message(response)
     reason = f"{status} {response.reason_phrase}".strip()
     suffix = f": {detail}" if detail else ""
+    error: type[GlassFlowError] = RequestError
+    message = f"GlassFlow rejected the request with {reason}{suffix}"
     if status == 401:
-        return AuthenticationError(
-            f"GlassFlow answered {reason}{suffix} (check the project API key passed as api_key)",
-            status_code=status,
-            server_message=detail,
-            attempts=attempts,
-        )
-    if status == 429:
-        return RateLimitError(
-            f"GlassFlow is still rate limiting after {attempts} attempts ({reason}{suffix})",
-            status_code=status,
-            server_message=detail,
-            attempts=attempts,
-        )
-    if status >= 500:
-        return ServerError(
-            f"GlassFlow answered {reason}{suffix} after {attempts} attempts",
-            status_code=status,
-            server_message=detail,
-            attempts=attempts,
-        )
-    return RequestError(
-        f"GlassFlow rejected the request with {reason}{suffix}",
-        status_code=status,
-        server_message=detail,
-        attempts=attempts,
-    )
+        error = AuthenticationError
+        message = f"GlassFlow answered {reason}{suffix} (check the project API key passed as api_key)"
+    elif status == 429:
+        error = RateLimitError
+        message = f"GlassFlow is still rate limiting after {attempts} attempts ({reason}{suffix})"
+    elif status >= 500:
+        error = ServerError
+        message = f"GlassFlow answered {reason}{suffix} after {attempts} attempts"
+    return error(message, status_code=status, server_message=detail, attempts=attempts)
 
 
 def result_of(response: httpx.Response) -> dict:
