@@ -32,8 +32,7 @@ def triage_agent(stack, project, tmp_path) -> Iterator[str]:
 def test_the_example_triage_agent_turns_batches_into_outputs_that_reach_the_webhook(
         stack, project, triage_agent, webhook):
     project.configure_pipeline(triage_agent, batch_size=10, batch_max_wait_ms=50)
-    hook = project.add_sink("ops-webhook", "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
-    project.wait_for_sink_consumers(hook["id"])
+    hook = project.add_webhook(webhook)
     wait_until_key_accepted(stack.receiver_url, project.key)
 
     post_logs(stack.receiver_url, project.key, range(20), per_request=20)

@@ -52,6 +52,12 @@ class ProjectApi:
     def add_sink(self, name: str, kind: str, config: dict) -> dict:
         return self.call("post", self.path("sinks/"), {"name": name, "kind": kind, "config": config}, expect=201)
 
+    def add_webhook(self, webhook: Any, name: str = "ops-webhook") -> dict:
+        """A POST webhook sink to the stand-in ``webhook``, returned once the sink worker consumes for it."""
+        hook = self.add_sink(name, "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
+        self.wait_for_sink_consumers(hook["id"])
+        return hook
+
     def sink(self, sink_id: str) -> dict:
         return self.call("get", self.path(f"sinks/{sink_id}/"))
 
