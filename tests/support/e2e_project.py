@@ -13,6 +13,7 @@ from typing import Any
 import nats.js.errors
 from rest_framework.test import APIClient
 
+from projects import streams
 from tests.support.clients import Js, client_for
 from tests.support.deadline import wait_for
 
@@ -80,11 +81,11 @@ class ProjectApi:
 
     @property
     def raw_stream(self) -> str:
-        return f"gf-ai-raw-{self.id}"
+        return streams.raw_stream(self.id)
 
     @property
     def output_stream(self) -> str:
-        return f"gf-ai-output-{self.id}"
+        return streams.output_stream(self.id)
 
     def consumer(self, stream: str, name: str):
         """``ConsumerInfo``, or None while the consumer does not exist."""
