@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import nats
 import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
+from nats.aio.client import Client
 from rest_framework.test import APIClient
 
 from glassflow_site.natsserver import NatsServer
 from projects.natsbridge import bridge
 from tests.support.clients import Js
 from tests.support.factories import Team, make_team
+from tests.support.pipeline_worker import Agent, agent_server, new_project
 from tests.support.sink_harness import teams_with_streams
 
 # Password hashing at production strength makes every login in the suite take ~0.3 s.
@@ -62,3 +65,23 @@ def js(nats_server) -> Js:
 def new_team(settings):
     """Factory of teams whose project has real (small) streams and a KV document; removed afterwards."""
     yield from teams_with_streams(settings)
+
+
+# The pipeline worker's tests (tests/pipelines, tests/runhistory, tests/agents): a local HTTP agent,
+# a NATS connection, and a project with its streams.
+@pytest.fixture
+def agent() -> Iterator[Agent]:
+    with agent_server() as state:
+        yield state
+
+
+@pytest.fixture
+async def nc(nats_server) -> AsyncIterator[Client]:
+    connection = await nats.connect(nats_server.url, connect_timeout=2)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def project(nc) -> str:
+    return await new_project(nc)

@@ -17,16 +17,7 @@ from runs import store
 from runs.recorder import RunHistory
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import (
-    config_document,
-    consumer_settled,
-    log_record,
-    make_runner,
-    running,
-)
 from tests.support.sink_harness import StubServer
-
-nc, project = helpers.nc, helpers.project
 
 pytestmark = pytest.mark.asyncio
 
@@ -67,11 +58,11 @@ async def test_a_slow_agent_answers_in_time_and_the_retry_gets_the_single_output
     url = await served(AgentApp(slow_model, api_key="gfk_t", endpoint=receiver.url("")))
     history = RunHistory(nc)
     history.start()
-    document = config_document(project, url, batchSize=3, requestTimeoutMs=1000, retry={
+    document = helpers.config_document(project, url, batchSize=3, requestTimeoutMs=1000, retry={
         "maxAttempts": 8, "maxElapsedSeconds": 60, "initialBackoffMs": 100, "maxBackoffMs": 2000})
-    async with running(make_runner(nc, document, runs=history)) as runner:
-        await helpers.publish_records(nc, project, [log_record(n) for n in range(3)])
-        await wait_for_async(lambda: consumer_settled(nc, project), timeout=30, message="the batch is acked")
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(3)])
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), timeout=30, message="the batch is acked")
     await history.close()
     outputs = [r for r in receiver.received() if r.path == "/internal/agent-output"]
     assert len(calls) == 1, "the retry joined the run still working instead of calling the model again"

@@ -13,8 +13,13 @@ import pytest
 import yaml
 
 from glassflow_site.natsserver import free_port
-from tests.ingest.test_receiver_grpc import LOGS, wait_until_grpc_key_works
-from tests.support.receiver import make_project, running_receiver, stream_count
+from tests.support.receiver import (
+    GRPC_LOGS,
+    make_project,
+    running_receiver,
+    stream_count,
+    wait_until_grpc_key_works,
+)
 from tests.support.telemetry import log_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,6 +59,6 @@ def test_the_collector_examples_exporters_are_accepted_by_the_receiver(receiver,
     assert rpc["endpoint"] == "127.0.0.1:4317" and rpc["tls"]["insecure"] is True
     metadata = tuple((name, expand(value, project.key)) for name, value in rpc["headers"].items())
     with grpc.insecure_channel(rpc["endpoint"].replace("4317", receiver.grpc_target.rsplit(":", 1)[1])) as channel:
-        channel.unary_unary(LOGS)(log_request(range(3, 5)), metadata=metadata, timeout=10,
+        channel.unary_unary(GRPC_LOGS)(log_request(range(3, 5)), metadata=metadata, timeout=10,
                                   compression=grpc.Compression.Gzip)
     assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 5

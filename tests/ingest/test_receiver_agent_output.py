@@ -8,27 +8,9 @@ import re
 import httpx
 import pytest
 
-from tests.support.receiver import (
-    make_project,
-    running_receiver,
-    stream_count,
-    stream_messages,
-    wait_until_key_works,
-)
+from tests.support import receiver as support
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def receiver(nats_server):
-    yield from running_receiver(nats_server.url)
-
-
-@pytest.fixture
-def project(receiver):
-    made = make_project()
-    wait_until_key_works(receiver, made.key)
-    return made
 
 
 def send_output(receiver, key, body, content_type="application/json", **headers):
@@ -45,7 +27,7 @@ def test_the_output_message_lands_in_the_output_stream(receiver, project, nats_s
     assert response.status_code == 200
     assert response.json() == {"status": "accepted", "requestId": "batch-7", "duplicate": False}
 
-    [message] = stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
+    [message] = support.stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
     assert message["subject"] == f"gf-ai-output.{project.id}.out"
     assert set(message["data"]) == {"projectId", "requestId", "receivedAt", "payload"}
     assert message["data"]["projectId"] == project.id
@@ -60,7 +42,7 @@ def test_a_retry_with_the_same_request_id_is_stored_once(receiver, project, nats
     assert send_output(receiver, project.key, body).json()["duplicate"] is True
     # A different result for the same batch is a new message.
     assert send_output(receiver, project.key, {"payload": {"summary": "y"}, "request_id": "batch-8"}).status_code == 200
-    assert stream_count(nats_server.url, f"gf-ai-output-{project.id}") == 2
+    assert support.stream_count(nats_server.url, f"gf-ai-output-{project.id}") == 2
 
 
 def test_any_json_payload_and_a_missing_request_id_are_accepted(receiver, project, nats_server):
@@ -70,7 +52,7 @@ def test_any_json_payload_and_a_missing_request_id_are_accepted(receiver, projec
         assert response.json()["requestId"] is None
     response = send_output(receiver, project.key, {"payload": "from header"}, **{"X-Request-ID": "hdr-1"})
     assert response.json()["requestId"] == "hdr-1"
-    messages = stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
+    messages = support.stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
     assert [m["data"]["payload"] for m in messages] == ["plain text", 42, None, [{"a": 1}], "from header"]
     assert messages[-1]["data"]["requestId"] == "hdr-1"
 
@@ -104,5 +86,5 @@ def test_the_same_text_for_two_batches_named_in_headers_is_stored_twice(receiver
     assert first.json()["duplicate"] is False and second.json()["duplicate"] is False
     retry = send_output(receiver, project.key, body, **{"X-Request-ID": "batch-B"})
     assert retry.json()["duplicate"] is True
-    messages = stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
+    messages = support.stream_messages(nats_server.url, f"gf-ai-output-{project.id}")
     assert [m["data"]["requestId"] for m in messages] == ["batch-A", "batch-B"]

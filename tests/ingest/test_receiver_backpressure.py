@@ -12,37 +12,30 @@ import nats
 import pytest
 
 from projects.natsbridge import bridge
+from tests.support import receiver as support
 from tests.support.deadline import wait_for
-from tests.support.receiver import (
-    load_vectors,
-    make_project,
-    post,
-    running_receiver,
-    stream_count,
-    wait_until_key_works,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VECTORS = [v for v in load_vectors() if v["signal"] == "logs"]
+VECTORS = [v for v in support.load_vectors() if v["signal"] == "logs"]
 LOGS = next(v for v in VECTORS if v["name"] == "python-logs-proto-none")
 PUBLISH_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
 def receiver(nats_server):
-    yield from running_receiver(nats_server.url, publish_timeout=PUBLISH_TIMEOUT)
+    yield from support.running_receiver(nats_server.url, publish_timeout=PUBLISH_TIMEOUT)
 
 
 def send(receiver, vector, key):
     headers = {"Content_Encoding": vector["content_encoding"]} if vector["content_encoding"] else {}
-    return post(receiver, vector["path"], vector["body"], key, vector["content_type"], **headers)
+    return support.post(receiver, vector["path"], vector["body"], key, vector["content_type"], **headers)
 
 
 def test_a_full_stream_gets_429_with_retry_after(receiver, nats_server, settings):
     settings.STREAM_MAX_BYTES = 6 * 1024  # the project's streams are created with this limit
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     answers = [send(receiver, vector, project.key) for vector in VECTORS]
     refused = [response for response in answers if response.status_code == 429]
     assert refused, [response.status_code for response in answers]
@@ -59,8 +52,8 @@ def test_a_full_stream_gets_429_with_retry_after(receiver, nats_server, settings
 
 
 def test_a_missing_stream_gets_503(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
 
     async def drop_raw_stream():
         nc = await nats.connect(nats_server.url, max_reconnect_attempts=0)
@@ -77,8 +70,8 @@ def test_a_missing_stream_gets_503(receiver, nats_server):
 
 
 def test_a_stalled_nats_gets_503_within_the_publish_timeout(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     os.kill(nats_server.process.pid, signal.SIGSTOP)  # connection stays open, nothing is acknowledged
     try:
         started = time.monotonic()
@@ -93,13 +86,13 @@ def test_a_stalled_nats_gets_503_within_the_publish_timeout(receiver, nats_serve
     assert response.headers["retry-after"]
     # The client's retry of the same request stores each record once, whatever arrived before.
     assert send(receiver, LOGS, project.key).status_code == 200
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
 
 
 @pytest.mark.slow
 def test_nats_down_gets_503_and_ingest_resumes_when_it_returns(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     stream = f"gf-ai-raw-{project.id}"
     acknowledged = 0
     for vector in VECTORS[:4]:
@@ -120,16 +113,16 @@ def test_nats_down_gets_503_and_ingest_resumes_when_it_returns(receiver, nats_se
              message="ingest works again after NATS restarts")
     acknowledged += 7
     # Everything answered 200 survived the kill; the retried request was stored once.
-    assert stream_count(nats_server.url, stream) == acknowledged
+    assert support.stream_count(nats_server.url, stream) == acknowledged
     wait_for(lambda: httpx.get(receiver.url + "/readyz").status_code == 200, timeout=10, message="ready again")
 
     # The config watch was restarted after the reconnect: revocation still takes effect quickly.
     bridge.reset()  # the control plane's own connection was broken by the kill too
     second = project.new_key()
-    wait_for(lambda: post(receiver, "/v1/logs", b"", second["key"]).status_code == 200, timeout=2,
+    wait_for(lambda: support.post(receiver, "/v1/logs", b"", second["key"]).status_code == 200, timeout=2,
              message="key created after the restart works")
     project.revoke(second["id"])
-    wait_for(lambda: post(receiver, "/v1/logs", b"", second["key"]).status_code == 401, timeout=1.0,
+    wait_for(lambda: support.post(receiver, "/v1/logs", b"", second["key"]).status_code == 401, timeout=1.0,
              message="key revoked after the restart is refused within a second")
 
 

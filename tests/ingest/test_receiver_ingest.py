@@ -8,24 +8,12 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
 from ingest.otlp import decode_request, flatten_logs, flatten_metrics, flatten_spans
-from tests.support.receiver import (
-    load_vectors,
-    make_project,
-    post,
-    running_receiver,
-    stream_count,
-    stream_messages,
-    wait_until_key_works,
-)
+from tests.support import receiver as support
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def receiver(nats_server):
-    yield from running_receiver(nats_server.url)
-
-VECTORS = load_vectors()
+VECTORS = support.load_vectors()
 SUBJECT_SIGNAL = {"logs": "in", "traces": "spans", "metrics": "metrics"}
 FLATTEN = {"logs": flatten_logs, "traces": flatten_spans, "metrics": flatten_metrics}
 
@@ -43,19 +31,19 @@ def test_all_nineteen_vectors_are_present():
 
 
 def test_every_vector_is_accepted_and_its_records_land_in_the_signal_subject(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     stream = f"gf-ai-raw-{project.id}"
     stored = 0
     for vector in VECTORS:
         headers = {"Content_Encoding": vector["content_encoding"]} if vector["content_encoding"] else {}
-        response = post(receiver, vector["path"], vector["body"], project.key, vector["content_type"], **headers)
+        response = support.post(receiver, vector["path"], vector["body"], project.key, vector["content_type"], **headers)
         assert response.status_code == 200, (vector["name"], response.content)
         assert response.headers["content-type"] == vector["content_type"]
         assert response.content == (b"{}" if vector["content_type"] == "application/json" else b""), vector["name"]
 
         expected = expected_records(vector)
-        messages = stream_messages(nats_server.url, stream)[stored:]
+        messages = support.stream_messages(nats_server.url, stream)[stored:]
         stored += len(expected)
         assert len(messages) == len(expected), vector["name"]
         subject = f"gf-ai-raw.{project.id}.{SUBJECT_SIGNAL[vector['signal']]}"
@@ -63,52 +51,52 @@ def test_every_vector_is_accepted_and_its_records_land_in_the_signal_subject(rec
         assert [message["data"] for message in messages] == expected, vector["name"]
         ids = [message["headers"]["Nats-Msg-Id"] for message in messages]
         assert len(set(ids)) == len(ids)
-    assert stream_count(nats_server.url, stream) == stored == sum(len(expected_records(v)) for v in VECTORS)
+    assert support.stream_count(nats_server.url, stream) == stored == sum(len(expected_records(v)) for v in VECTORS)
 
 
 def test_bearer_authorization_and_any_header_case_are_accepted(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     vector = next(v for v in VECTORS if v["name"] == "python-logs-proto-none")
-    response = post(receiver, "/v1/logs", vector["body"], None, "application/x-protobuf",
+    response = support.post(receiver, "/v1/logs", vector["body"], None, "application/x-protobuf",
                     Authorization=f"Bearer {project.key}")
     assert response.status_code == 200
-    response = post(receiver, "/v1/logs", vector["body"] + b"", None, "Application/X-Protobuf; charset=binary",
+    response = support.post(receiver, "/v1/logs", vector["body"] + b"", None, "Application/X-Protobuf; charset=binary",
                     x_api_key=project.key)
     assert response.status_code == 200
     assert ExportLogsServiceResponse.FromString(response.content) == ExportLogsServiceResponse()
 
 
 def test_gzip_of_a_json_body_made_here_is_accepted(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     vector = next(v for v in VECTORS if v["name"] == "node-traces-json-none")
-    response = post(receiver, "/v1/traces", gzip.compress(vector["body"]), project.key, "application/json",
+    response = support.post(receiver, "/v1/traces", gzip.compress(vector["body"]), project.key, "application/json",
                     Content_Encoding="gzip")
     assert response.status_code == 200
     assert response.json() == {}
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 4
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 4
 
 
 def test_a_retried_request_is_stored_once(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     vector = next(v for v in VECTORS if v["name"] == "collector-logs-proto-gzip")
     stream = f"gf-ai-raw-{project.id}"
     for _ in range(3):
-        response = post(receiver, "/v1/logs", vector["body"], project.key, "application/x-protobuf",
+        response = support.post(receiver, "/v1/logs", vector["body"], project.key, "application/x-protobuf",
                         Content_Encoding="gzip")
         assert response.status_code == 200
-    assert stream_count(nats_server.url, stream) == 9
+    assert support.stream_count(nats_server.url, stream) == 9
     # The same records sent without compression are the same request content: still de-duplicated.
-    response = post(receiver, "/v1/logs", gzip.decompress(vector["body"]), project.key, "application/x-protobuf")
+    response = support.post(receiver, "/v1/logs", gzip.decompress(vector["body"]), project.key, "application/x-protobuf")
     assert response.status_code == 200
-    assert stream_count(nats_server.url, stream) == 9
+    assert support.stream_count(nats_server.url, stream) == 9
 
 
 def test_an_empty_request_succeeds_without_publishing(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
-    assert post(receiver, "/v1/metrics", b"{}", project.key, "application/json").json() == {}
-    assert post(receiver, "/v1/traces", b"", project.key).content == b""
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 0
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
+    assert support.post(receiver, "/v1/metrics", b"{}", project.key, "application/json").json() == {}
+    assert support.post(receiver, "/v1/traces", b"", project.key).content == b""
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 0

@@ -7,32 +7,17 @@ import gzip
 import httpx
 import pytest
 
-from tests.support.receiver import (
-    gzip_bomb,
-    load_vectors,
-    make_project,
-    post,
-    running_receiver,
-    stream_count,
-    wait_until_key_works,
-)
+from tests.support import receiver as support
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIMIT = 256 * 1024
-LOGS = next(v for v in load_vectors() if v["name"] == "python-logs-proto-none")
+LOGS = next(v for v in support.load_vectors() if v["name"] == "python-logs-proto-none")
 
 
 @pytest.fixture(scope="module")
 def receiver(nats_server):
-    yield from running_receiver(nats_server.url, max_body_bytes=LIMIT)
-
-
-@pytest.fixture
-def project(receiver):
-    made = make_project()
-    wait_until_key_works(receiver, made.key)
-    return made
+    yield from support.running_receiver(nats_server.url, max_body_bytes=LIMIT)
 
 
 @pytest.mark.parametrize("body, content_type, expected", [
@@ -44,28 +29,28 @@ def project(receiver):
      b"expected 32 hex digits"),
 ])
 def test_undecodable_bodies_get_400_with_the_reason(receiver, project, nats_server, body, content_type, expected):
-    response = post(receiver, "/v1/logs", body, project.key, content_type)
+    response = support.post(receiver, "/v1/logs", body, project.key, content_type)
     assert response.status_code == 400
     assert response.headers["content-type"] == content_type
     assert expected in response.content
     if content_type == "application/json":
         assert response.json()["code"] == 3
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 0
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 0
 
 
 def test_invalid_gzip_gets_400(receiver, project):
     truncated = gzip.compress(LOGS["body"])[:-30]
-    response = post(receiver, "/v1/logs", truncated, project.key, Content_Encoding="gzip")
+    response = support.post(receiver, "/v1/logs", truncated, project.key, Content_Encoding="gzip")
     assert response.status_code == 400
     assert b"truncated" in response.content
-    response = post(receiver, "/v1/logs", b"not gzip at all", project.key, Content_Encoding="gzip")
+    response = support.post(receiver, "/v1/logs", b"not gzip at all", project.key, Content_Encoding="gzip")
     assert response.status_code == 400
     assert b"not valid gzip" in response.content
 
 
 def test_a_body_over_the_limit_gets_413_with_or_without_content_length(receiver, project):
     too_big = b"\x00" * (LIMIT + 1)
-    response = post(receiver, "/v1/logs", too_big, project.key)
+    response = support.post(receiver, "/v1/logs", too_big, project.key)
     assert response.status_code == 413
     assert b"larger than the limit" in response.content
 
@@ -81,15 +66,15 @@ def test_a_body_over_the_limit_gets_413_with_or_without_content_length(receiver,
 def test_a_body_that_inflates_over_the_limit_gets_413(receiver, project):
     inflating = gzip.compress(b"\x00" * (LIMIT + 1))
     assert len(inflating) < LIMIT
-    response = post(receiver, "/v1/logs", inflating, project.key, Content_Encoding="gzip")
+    response = support.post(receiver, "/v1/logs", inflating, project.key, Content_Encoding="gzip")
     assert response.status_code == 413
     assert b"decompressed request body is larger than the limit" in response.content
 
 
 def test_a_compressed_body_over_the_limit_gets_413_before_any_inflating(receiver, project):
-    bomb = gzip_bomb(gib=1)
+    bomb = support.gzip_bomb(gib=1)
     assert LIMIT < len(bomb) < 2 * 1024**2  # ~1 MB on the wire, over this receiver's 256 KiB limit
-    response = post(receiver, "/v1/logs", bomb, project.key, Content_Encoding="gzip")
+    response = support.post(receiver, "/v1/logs", bomb, project.key, Content_Encoding="gzip")
     assert response.status_code == 413
     # The compressed check names the request body; the decompressed one would say "decompressed".
     assert f"request body is larger than the limit of {LIMIT} bytes".encode() in response.content
@@ -97,10 +82,10 @@ def test_a_compressed_body_over_the_limit_gets_413_before_any_inflating(receiver
 
 
 def test_other_content_types_and_encodings_get_415(receiver, project):
-    response = post(receiver, "/v1/logs", LOGS["body"], project.key, "text/plain")
+    response = support.post(receiver, "/v1/logs", LOGS["body"], project.key, "text/plain")
     assert response.status_code == 415
     assert "application/x-protobuf or application/json" in response.json()["message"]
-    response = post(receiver, "/v1/logs", LOGS["body"], project.key, Content_Encoding="br")
+    response = support.post(receiver, "/v1/logs", LOGS["body"], project.key, Content_Encoding="br")
     assert response.status_code == 415
     assert b"Content-Encoding" in response.content
 
@@ -117,7 +102,7 @@ def test_other_methods_get_405_and_unknown_paths_404(receiver, project):
 
 def test_bad_requests_do_not_disturb_good_ones(receiver, project, nats_server):
     for body in (b"\xff" * 100, b"\x0a\xff\xff\xff\xff\x0f"):
-        assert post(receiver, "/v1/logs", body, project.key).status_code == 400
-    assert post(receiver, "/v1/logs", LOGS["body"], project.key).status_code == 200
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
+        assert support.post(receiver, "/v1/logs", body, project.key).status_code == 400
+    assert support.post(receiver, "/v1/logs", LOGS["body"], project.key).status_code == 200
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
     assert httpx.get(receiver.url + "/healthz").status_code == 200

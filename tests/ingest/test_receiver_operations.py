@@ -15,24 +15,11 @@ import pytest
 
 from glassflow_site.natsserver import free_port
 from ingest.receiver.app import ReceiverApp
+from tests.support import receiver as support
 from tests.support.deadline import wait_for
-from tests.support.receiver import (
-    load_vectors,
-    make_project,
-    post,
-    receiver_config,
-    running_receiver,
-    stream_count,
-    wait_until_key_works,
-)
 
-LOGS = next(v for v in load_vectors() if v["name"] == "python-logs-proto-none")
+LOGS = next(v for v in support.load_vectors() if v["name"] == "python-logs-proto-none")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def receiver(nats_server):
-    yield from running_receiver(nats_server.url)
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -51,10 +38,10 @@ def test_healthz_and_readyz_answer_when_all_is_well(receiver):
 
 @pytest.mark.django_db(transaction=True)
 def test_metrics_count_requests_records_latency_and_bytes(receiver):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
-    assert post(receiver, "/v1/logs", LOGS["body"], project.key).status_code == 200
-    assert post(receiver, "/v1/logs", b"\xff\xff", project.key).status_code == 400
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
+    assert support.post(receiver, "/v1/logs", LOGS["body"], project.key).status_code == 200
+    assert support.post(receiver, "/v1/logs", b"\xff\xff", project.key).status_code == 400
     response = httpx.get(receiver.url + "/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -71,7 +58,7 @@ def test_metrics_count_requests_records_latency_and_bytes(receiver):
 async def test_without_nats_it_serves_health_and_answers_503(nats_server):
     import httpx as client_lib
 
-    app = ReceiverApp(receiver_config(f"nats://127.0.0.1:{free_port()}"))  # nothing listens there
+    app = ReceiverApp(support.receiver_config(f"nats://127.0.0.1:{free_port()}"))  # nothing listens there
     await app.startup()
     try:
         transport = client_lib.ASGITransport(app=app)
@@ -92,7 +79,7 @@ async def test_without_nats_it_serves_health_and_answers_503(nats_server):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_lets_the_request_in_flight_finish_before_the_process_exits(nats_server):
-    project = make_project()
+    project = support.make_project()
     port = free_port()
     env = {**os.environ, "NATS_URL": nats_server.url, "LOG_LEVEL": "WARNING"}
     process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runreceiver", "--port", str(port), "--grpc-port", "0"],
@@ -123,7 +110,7 @@ def test_sigterm_lets_the_request_in_flight_finish_before_the_process_exits(nats
             process.kill()
             process.wait()
     assert [response.status_code for response in results] == [200]
-    assert stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
+    assert support.stream_count(nats_server.url, f"gf-ai-raw-{project.id}") == 7
     assert process.returncode in (0, -signal.SIGTERM)
 
 

@@ -14,31 +14,20 @@ from pipelines.worker.counters import STATS_BUCKET, StatsBook
 from projects.natsops import stats_bucket
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import (
-    config_document,
-    consumer_settled,
-    dead_letters,
-    log_record,
-    make_runner,
-    publish_records,
-    running,
-)
-
-agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
 pytestmark = pytest.mark.asyncio
 
 
 async def test_a_slow_agent_gets_many_batches_in_flight_and_every_record_is_acked(nc, project, agent):
     agent.script = lambda index, request: (200, {}, 0.3)
-    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=50)
+    document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=50)
     records = 1200
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, [log_record(n) for n in range(records)])
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(records)])
         started = time.monotonic()
         await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
         elapsed = time.monotonic() - started
-        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), message="every message acked")
     # 120 batches of 300 ms: four at a time (the old fixed limit) would take 9 s.
     assert agent.peak >= 12, f"at most {agent.peak} batches were in flight at once"
     assert elapsed < 9
@@ -54,16 +43,16 @@ async def test_an_agent_that_refuses_above_its_capacity_gets_everything_without_
         return 200, {}, 0.2
 
     agent.script = answer
-    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=50,
+    document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=50,
                                retry={"maxAttempts": 8, "maxElapsedSeconds": 60, "initialBackoffMs": 50,
                                       "maxBackoffMs": 2000})
     records = 400
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, [log_record(n) for n in range(records)])
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(records)])
         await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=40, message="every record delivered")
-        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), message="every message acked")
         limit = runner.gate.controller.limit
-    assert runner.counters.dlq == 0 and await dead_letters(nc, project) == []
+    assert runner.counters.dlq == 0 and await helpers.dead_letters(nc, project) == []
     assert sorted(record["attributes"]["n"] for record in agent.delivered()) == list(range(records))
     refused = len(agent.answered(429))
     assert refused < len(agent.answered(200)), f"{refused} refusals: the controller did not back off"
@@ -77,10 +66,10 @@ async def test_max_concurrency_one_keeps_strict_order_even_through_retries(nc, p
         return (503, {}, 0.0) if index % 4 == 1 else (200, {}, 0.01)
 
     agent.script = answer
-    document = config_document(project, agent.url, batchSize=5, batchMaxWaitMs=20, maxConcurrency=1)
+    document = helpers.config_document(project, agent.url, batchSize=5, batchMaxWaitMs=20, maxConcurrency=1)
     records = 100
-    async with running(make_runner(nc, document)):
-        await publish_records(nc, project, [log_record(n) for n in range(records)])
+    async with helpers.running(helpers.make_runner(nc, document)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(records)])
         await wait_for_async(lambda: len(agent.delivered()) >= records, timeout=30, message="every record delivered")
     assert [record["attributes"]["n"] for record in agent.delivered()] == list(range(records))
     assert agent.peak == 1
@@ -88,15 +77,15 @@ async def test_max_concurrency_one_keeps_strict_order_even_through_retries(nc, p
 
 
 async def test_max_batches_per_minute_spaces_batches_and_drops_nothing(nc, project, agent):
-    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxBatchesPerMinute=240)
+    document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxBatchesPerMinute=240)
     arrivals = []
     agent.script = lambda index, request: (arrivals.append(time.monotonic()), (200, {}, 0.0))[1]
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, [log_record(n) for n in range(60)])
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(60)])
         await wait_for_async(lambda: runner.stats.flow_figures()["throttledBy"] == "batches per minute",
                          message="the gate reports the limit")
         await wait_for_async(lambda: len(agent.delivered()) >= 60, timeout=15, message="every record delivered")
-        await wait_for_async(lambda: consumer_settled(nc, project), message="every message acked")
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), message="every message acked")
         figures = runner.stats.flow_figures()
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert len(arrivals) == 6 and min(gaps) >= 0.2  # 240 a minute: one every 0.25 s
@@ -105,9 +94,9 @@ async def test_max_batches_per_minute_spaces_batches_and_drops_nothing(nc, proje
 
 
 async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project, agent):
-    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, [log_record(n) for n in range(50)])
+    document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(50)])
         await wait_for_async(lambda: len(agent.delivered()) >= 30, message="the day's budget delivered")
         await wait_for_async(lambda: runner.stats.flow_figures()["throttledBy"] == "records per day")
         js = nc.jetstream()
@@ -119,12 +108,12 @@ async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project
         # The rest waits unacked in the stream: neither dropped nor dead-lettered.
         await wait_for_async(held_back, message="30 acked, 20 held back")
         assert len(agent.delivered()) == 30
-        assert await dead_letters(nc, project) == []
+        assert await helpers.dead_letters(nc, project) == []
 
 
 async def test_the_days_record_count_survives_a_restart_and_is_shared_by_workers(nc, project, agent):
     kv = await stats_bucket(nc.jetstream(), STATS_BUCKET, 1)
-    document = config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
+    document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
 
     def runner_with_book(worker_id: str):
         async def build():
@@ -136,15 +125,15 @@ async def test_the_days_record_count_survives_a_restart_and_is_shared_by_workers
         return build
 
     first = await runner_with_book("worker-a")()
-    async with running(first):
-        await publish_records(nc, project, [log_record(n) for n in range(20)])
+    async with helpers.running(first):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(20)])
         await wait_for_async(lambda: len(agent.delivered()) == 20, message="20 of the day's 30 delivered")
         await first.stats.sync_budget()
     entry = await kv.get(f"{project}.budget")
     assert json.loads(entry.value)["records"] == 20
     second = await runner_with_book("worker-b")()  # a restart, or another worker of the same pipeline
-    async with running(second):
-        await publish_records(nc, project, [log_record(n) for n in range(20, 50)])
+    async with helpers.running(second):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(20, 50)])
         await wait_for_async(lambda: len(agent.delivered()) == 30, message="the rest of the day's budget")
         await wait_for_async(lambda: second.stats.flow_figures()["throttledBy"] == "records per day")
         assert len(agent.delivered()) == 30

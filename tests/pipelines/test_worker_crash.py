@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from projects.natsops import config_bucket, put_config_document
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import config_document, log_record, publish_records
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 RECORDS = 10_000
 MAX_CONCURRENCY = 4
 # What one process can hold unacked for one project (runner.max_held: batch size 100 times twice
@@ -32,26 +26,17 @@ MAX_CONCURRENCY = 4
 IN_FLIGHT_BOUND = 100 * (2 * MAX_CONCURRENCY + 2) + 2 * 200
 
 
-def start_worker(nats_url: str, worker_id: str, tmp_path: Path, bucket: str) -> subprocess.Popen:
-    env = dict(os.environ, NATS_URL=nats_url, CONFIG_BUCKET=bucket, ALLOW_PRIVATE_TARGETS="1", DEBUG="0", LOG_LEVEL="WARNING",
-               SECRET_KEY=os.environ.get("SECRET_KEY", "crash-test-secret-key"), GLASSFLOW_VAR_DIR=str(tmp_path))
-    log = open(tmp_path / f"{worker_id}.log", "wb")  # noqa: SIM115 -- closed with the process
-    return subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runpipeline", "--metrics-port", "0",
-                             "--worker-id", worker_id], cwd=BASE_DIR, env=env, stdout=log, stderr=log,
-                            start_new_session=True)
-
-
 async def test_a_killed_worker_loses_no_record_and_duplicates_at_most_what_was_in_flight(
         nats_server, nc, project, agent, tmp_path):
     # Slow enough that the kill lands in the middle of the stream.
     agent.script = lambda index, request: (200, {}, 0.05)
     bucket = f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"  # this test's projects only
     kv = await config_bucket(nc.jetstream(), bucket, 1)
-    await put_config_document(kv, config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50,
+    await put_config_document(kv, helpers.config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50,
                                                       maxConcurrency=MAX_CONCURRENCY))
-    await publish_records(nc, project, [log_record(n) for n in range(RECORDS)])
+    await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(RECORDS)])
 
-    first = start_worker(nats_server.url, "crash-a", tmp_path, bucket)
+    first = helpers.start_worker(nats_server.url, "crash-a", tmp_path, bucket)
     second = None
     try:
         await wait_for_async(lambda: len(agent.delivered()) >= 3000, timeout=30, message="first worker delivering")
@@ -64,7 +49,7 @@ async def test_a_killed_worker_loses_no_record_and_duplicates_at_most_what_was_i
         acked_below = info.ack_floor.stream_seq
 
         second_started = time.monotonic()  # every request that arrived before came from the first worker
-        second = start_worker(nats_server.url, "crash-b", tmp_path, bucket)
+        second = helpers.start_worker(nats_server.url, "crash-b", tmp_path, bucket)
         await wait_for_async(lambda: len({record["attributes"]["n"] for record in agent.delivered()}) == RECORDS,
                          timeout=45, message="every record delivered after the restart")
     finally:

@@ -15,19 +15,6 @@ import pytest
 
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import (
-    Agent,
-    _handler,
-    config_document,
-    consumer_settled,
-    dead_letters,
-    log_record,
-    make_runner,
-    publish_records,
-    running,
-)
-
-nc, project = helpers.nc, helpers.project
 
 OLD_ATTEMPT_BUDGET = 8
 
@@ -43,9 +30,9 @@ def serve():
     """``serve(agent, port=0)`` starts a loopback HTTP agent (on a given port: one that refused until then)."""
     servers = []
 
-    def start(agent: Agent, port: int = 0) -> Agent:
+    def start(agent: helpers.Agent, port: int = 0) -> helpers.Agent:
         ThreadingHTTPServer.allow_reuse_address = True
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(agent))
+        server = ThreadingHTTPServer(("127.0.0.1", port), helpers._handler(agent))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -60,46 +47,46 @@ def serve():
 
 async def test_an_agent_down_longer_than_the_old_retry_budget_stalls_then_delivers_everything(nc, project, serve):
     port = free_port()
-    down_agent = Agent(url=f"http://127.0.0.1:{port}/ingest")  # nothing listens there yet: refused
-    document = config_document(project, down_agent.url, batchSize=5, retry={"initialBackoffMs": 20,
+    down_agent = helpers.Agent(url=f"http://127.0.0.1:{port}/ingest")  # nothing listens there yet: refused
+    document = helpers.config_document(project, down_agent.url, batchSize=5, retry={"initialBackoffMs": 20,
                                                                            "maxBackoffMs": 100})
-    records = [log_record(n) for n in range(5)]
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, records)
+    records = [helpers.log_record(n) for n in range(5)]
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, records)
         await wait_for_async(lambda: runner.counters.agent_errors > 2 * OLD_ATTEMPT_BUDGET, timeout=30,
                              message="retried well past the old budget")
         health = runner.stats.health()
         assert health["stalled_since"] and health["stalled_since"].endswith("Z")
         assert health["last_error"].startswith("could not connect to the agent endpoint")
-        assert runner.counters.dlq == 0 and await dead_letters(nc, project) == []
+        assert runner.counters.dlq == 0 and await helpers.dead_letters(nc, project) == []
 
         serve(down_agent, port)
         await wait_for_async(lambda: len(down_agent.delivered()) == 5, timeout=15, message="delivered once up")
-        await wait_for_async(lambda: consumer_settled(nc, project), message="acked")
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), message="acked")
         assert runner.stats.health()["stalled_since"] is None, "a delivery ends the stall"
     assert sorted(r["attributes"]["n"] for r in down_agent.delivered()) == list(range(5))
-    assert await dead_letters(nc, project) == []
+    assert await helpers.dead_letters(nc, project) == []
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 503])
 async def test_transient_answers_are_retried_past_the_old_budget_without_dead_letters(nc, project, serve, status):
     answers = iter([status] * (OLD_ATTEMPT_BUDGET + 4))
-    agent = serve(Agent(script=lambda index, request: (next(answers, 200), {}, 0)))
-    document = config_document(project, agent.url, batchSize=2, retry={"initialBackoffMs": 10, "maxBackoffMs": 40})
-    async with running(make_runner(nc, document)) as runner:
-        await publish_records(nc, project, [log_record(n) for n in range(2)])
-        await wait_for_async(lambda: consumer_settled(nc, project), timeout=20, message="acked")
+    agent = serve(helpers.Agent(script=lambda index, request: (next(answers, 200), {}, 0)))
+    document = helpers.config_document(project, agent.url, batchSize=2, retry={"initialBackoffMs": 10, "maxBackoffMs": 40})
+    async with helpers.running(helpers.make_runner(nc, document)) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(2)])
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), timeout=20, message="acked")
         assert runner.counters.agent_errors == OLD_ATTEMPT_BUDGET + 4
         assert runner.counters.records_sent == 2 and runner.counters.dlq == 0
-    assert await dead_letters(nc, project) == []
+    assert await helpers.dead_letters(nc, project) == []
 
 
 async def test_a_permanent_refusal_still_goes_to_the_dead_letters_at_once(nc, project, serve):
-    agent = serve(Agent(script=lambda index, request: (422, {}, 0)))
-    async with running(make_runner(nc, config_document(project, agent.url, batchSize=1))) as runner:
-        await publish_records(nc, project, [log_record(1)])
-        await wait_for_async(lambda: consumer_settled(nc, project), message="settled")
+    agent = serve(helpers.Agent(script=lambda index, request: (422, {}, 0)))
+    async with helpers.running(helpers.make_runner(nc, helpers.config_document(project, agent.url, batchSize=1))) as runner:
+        await helpers.publish_records(nc, project, [helpers.log_record(1)])
+        await wait_for_async(lambda: helpers.consumer_settled(nc, project), message="settled")
         assert runner.stats.health()["stalled_since"] is None, "a refusal is not an outage"
         assert runner.stats.health()["last_error"].startswith("422")
-    [entry] = await dead_letters(nc, project)
+    [entry] = await helpers.dead_letters(nc, project)
     assert entry["attempts"] == 1 and len(agent.requests) == 1

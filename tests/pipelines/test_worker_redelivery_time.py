@@ -16,19 +16,11 @@ import pytest
 
 from pipelines.worker import PipelineWorker
 from projects.natsops import config_bucket, put_config_document
-from tests.pipelines.test_worker_crash import start_worker
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import (
-    config_document,
-    log_record,
-    publish_records,
-    worker_settings,
-)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
 # ack_wait (5 s) plus a pull request's round trip and this machine's load.
 REDELIVERY_DEADLINE_SECONDS = 8.0
@@ -45,11 +37,11 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
     agent.script = script
     bucket = f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"
     kv = await config_bucket(nc.jetstream(), bucket, 1)
-    await put_config_document(kv, config_document(project, agent.url, batchSize=5, batchMaxWaitMs=20,
+    await put_config_document(kv, helpers.config_document(project, agent.url, batchSize=5, batchMaxWaitMs=20,
                                                   requestTimeoutMs=30_000))
-    crashing = start_worker(nats_server.url, "redelivery-a", tmp_path, bucket)
+    crashing = helpers.start_worker(nats_server.url, "redelivery-a", tmp_path, bucket)
     try:
-        await publish_records(nc, project, [log_record(n) for n in range(5)])
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(5)])
         await wait_for_async(lambda: arrivals, timeout=30, message="the first worker's request reached the agent")
         # Held for a while first: heartbeats must keep the batch with its worker meanwhile.
         await wait_for_async(lambda: time.monotonic() - arrivals[0] > 7, timeout=10)
@@ -60,7 +52,7 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
     finally:
         if crashing.poll() is None:
             crashing.kill()
-    survivor = PipelineWorker(worker_settings(nats_server, worker_id="redelivery-b", config_bucket=bucket))
+    survivor = PipelineWorker(helpers.worker_settings(nats_server, worker_id="redelivery-b", config_bucket=bucket))
     await survivor.start()
     try:
         await wait_for_async(lambda: len(arrivals) >= 2, timeout=45, message="the batch redelivered")
@@ -73,12 +65,12 @@ async def test_a_killed_workers_batch_is_redelivered_within_seconds_despite_a_30
 
 async def test_the_consumer_ack_wait_does_not_follow_the_request_timeout(nats_server, nc, project, agent):
     bucket = f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"
-    worker = PipelineWorker(worker_settings(nats_server, worker_id="ack-wait", config_bucket=bucket))
+    worker = PipelineWorker(helpers.worker_settings(nats_server, worker_id="ack-wait", config_bucket=bucket))
     await worker.start()
     try:
         kv = await config_bucket(nc.jetstream(), bucket, 1)
         for version, timeout_ms in ((1, 2_000), (2, 120_000)):
-            await put_config_document(kv, config_document(project, agent.url, version=version,
+            await put_config_document(kv, helpers.config_document(project, agent.url, version=version,
                                                           requestTimeoutMs=timeout_ms))
             await wait_for_async(lambda v=version: project in worker.runners and worker.versions.get(project) == v)
             info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")

@@ -14,18 +14,6 @@ from glassflow_site import supervision
 from pipelines.worker import PipelineWorker
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
-from tests.support.pipeline_worker import (
-    Agent,
-    config_document,
-    consumer_settled,
-    log_record,
-    make_runner,
-    publish_records,
-    running,
-    worker_settings,
-)
-
-agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,11 +44,11 @@ async def test_the_batch_timer_survives_a_nats_outage_with_a_full_reconnect_buff
     # does once a real reconnect buffer has filled with acks and heartbeats.
     connection = await nats.connect(nats_server.url, connect_timeout=2, max_reconnect_attempts=-1,
                                     reconnect_time_wait=0.2, pending_size=1)
-    runner = make_runner(connection, config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50))
+    runner = helpers.make_runner(connection, helpers.config_document(project, agent.url, batchSize=100, batchMaxWaitMs=50))
     try:
-        async with running(runner):
-            await publish_records(connection, project, [log_record(n) for n in range(3)])
-            await wait_for_async(lambda: consumer_settled(connection, project), message="acked before the outage")
+        async with helpers.running(runner):
+            await helpers.publish_records(connection, project, [helpers.log_record(n) for n in range(3)])
+            await wait_for_async(lambda: helpers.consumer_settled(connection, project), message="acked before the outage")
             serial = runner.feed.serial
             nats_server.kill()
             try:
@@ -69,7 +57,7 @@ async def test_the_batch_timer_survives_a_nats_outage_with_a_full_reconnect_buff
             finally:
                 nats_server.start()
             await wait_for_async(lambda: connection.is_connected, timeout=20, message="reconnected")
-            await publish_records(connection, project, [log_record(n) for n in range(3, 6)])
+            await helpers.publish_records(connection, project, [helpers.log_record(n) for n in range(3, 6)])
             await wait_for_async(lambda: {r["attributes"]["n"] for r in agent.delivered()} == set(range(6)), timeout=20,
                              message="records published after the outage are delivered")
             assert not runner.timer.done()
@@ -79,25 +67,25 @@ async def test_the_batch_timer_survives_a_nats_outage_with_a_full_reconnect_buff
 
 async def test_the_config_watch_and_the_retry_never_run_two_runners_for_one_project(nats_server, nc, project):
     new = agent_server()
-    instance = PipelineWorker(worker_settings(nats_server, worker_id="lock-test",
+    instance = PipelineWorker(helpers.worker_settings(nats_server, worker_id="lock-test",
                                       config_bucket=f"gf-ai-config-test-{uuid.uuid4().hex[:12]}"))
     await instance.start()
     try:
         # A document left for the housekeeping retry (its start failed earlier) and a newer one
         # from the config watch, with another endpoint, applied at the same moment.
-        instance.unsettled[project] = config_document(project, "http://127.0.0.1:9/old-endpoint", version=1)
-        newer = config_document(project, new.state.url, version=2, batchSize=1, batchMaxWaitMs=10)
+        instance.unsettled[project] = helpers.config_document(project, "http://127.0.0.1:9/old-endpoint", version=1)
+        newer = helpers.config_document(project, new.state.url, version=2, batchSize=1, batchMaxWaitMs=10)
         await asyncio.gather(instance.retry_unsettled(), instance.apply(project, newer))
         runner = instance.runners[project]
         assert runner.compiled.config.agent_endpoint == new.state.url
 
-        await publish_records(nc, project, [log_record(n) for n in range(20)])
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(20)])
         await wait_for_async(lambda: len(new.state.delivered()) == 20, message="all delivered to the new endpoint")
         info = await nc.jetstream().consumer_info(f"gf-ai-raw-{project}", "pipeline")
         assert info.num_waiting <= 2, f"{info.num_waiting} pull requests waiting: more than one runner pulls"
         await instance.apply(project, {**newer, "version": 3, "pipeline": {**newer["pipeline"],
                                                                                    "enabled": False}})
-        await publish_records(nc, project, [log_record(n) for n in range(20, 25)])
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(20, 25)])
         # A leaked runner would still pull (and deliver to the old endpoint).
         await wait_for_async(lambda: consumer_waiting(nc, project, 0), timeout=10, message="no pull requests left")
         assert len(new.state.delivered()) == 20
@@ -116,7 +104,7 @@ class agent_server:  # noqa: N801 -- used like the agent fixture, for a second a
         import threading
         from http.server import ThreadingHTTPServer
 
-        self.state = Agent()
+        self.state = helpers.Agent()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), helpers._handler(self.state))
         self.server.daemon_threads = True
         self.state.url = f"http://127.0.0.1:{self.server.server_address[1]}/ingest"

@@ -8,21 +8,16 @@ import httpx
 import pytest
 
 from runs import store
+from tests.support import receiver as support
 from tests.support.clients import Js
 from tests.support.deadline import wait_for
-from tests.support.receiver import (
-    make_project,
-    running_receiver,
-    stream_count,
-    wait_until_key_works,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
 def receiver(nats_server):
-    yield from running_receiver(nats_server.url)
+    yield from support.running_receiver(nats_server.url)
 
 
 def send_output(receiver, key, body) -> httpx.Response:
@@ -41,8 +36,8 @@ def run_of(nats_server, project_id, request_id):
 
 
 def test_an_output_joins_its_run_once_even_when_the_agent_retries_the_send(receiver, nats_server):
-    project = make_project()
-    wait_until_key_works(receiver, project.key)
+    project = support.make_project()
+    support.wait_until_key_works(receiver, project.key)
     body = {"payload": {"summary": "pool exhausted"}, "request_id": "batch 7/a"}  # not a subject token
     assert send_output(receiver, project.key, body).json()["duplicate"] is False
     assert send_output(receiver, project.key, body).json()["duplicate"] is True
@@ -50,4 +45,4 @@ def test_an_output_joins_its_run_once_even_when_the_agent_retries_the_send(recei
     run = wait_for(lambda: run_of(nats_server, project.id, "batch 7/a"), message="the output is in the run history")
     assert [output["payload"] for output in run["outputs"]] == [{"summary": "pool exhausted"}]
     assert run["status"] == "unknown", "no batch was recorded for this id, only its output"
-    assert stream_count(nats_server.url, f"gf-ai-runs-{project.id}") == 1, "duplicates and id-less outputs add nothing"
+    assert support.stream_count(nats_server.url, f"gf-ai-runs-{project.id}") == 1, "duplicates and id-less outputs add nothing"

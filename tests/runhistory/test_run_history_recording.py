@@ -8,16 +8,6 @@ from runs import store
 from runs.recorder import RunHistory, RunHistorySettings, record_output
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async as eventually
-from tests.support.pipeline_worker import (
-    config_document,
-    consumer_settled,
-    log_record,
-    make_runner,
-    publish_records,
-    running,
-)
-
-agent, nc, project = helpers.agent, helpers.nc, helpers.project
 
 pytestmark = pytest.mark.asyncio
 
@@ -36,10 +26,10 @@ async def runs_of(nc, project, **filters) -> list[dict]:
 
 
 async def test_a_delivered_batch_is_recorded_with_its_records_attempt_and_outcome(nc, project, agent, history):
-    document = config_document(project, agent.url, batchSize=3, requestTimeoutMs=1500)
-    async with running(make_runner(nc, document, runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(3)])
-        await eventually(lambda: consumer_settled(nc, project))
+    document = helpers.config_document(project, agent.url, batchSize=3, requestTimeoutMs=1500)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(3)])
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     [request] = agent.requests
     assert request.headers["x-deadline-ms"] == "1500", "the agent learns the pipeline's time limit"
     request_id = request.headers["x-request-id"]
@@ -55,10 +45,10 @@ async def test_a_delivered_batch_is_recorded_with_its_records_attempt_and_outcom
 
 async def test_retries_are_recorded_one_attempt_each_with_status_and_latency(nc, project, agent, history):
     agent.script = lambda index, request: (503, {"Retry-After": "0"}, 0.05) if index < 2 else (200, {}, 0)
-    document = config_document(project, agent.url, batchSize=2)
-    async with running(make_runner(nc, document, runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(2)])
-        await eventually(lambda: consumer_settled(nc, project))
+    document = helpers.config_document(project, agent.url, batchSize=2)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(2)])
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     [run] = await eventually(lambda: runs_of(nc, project))
     assert [a["status"] for a in run["attempts"]] == [503, 503, 200]
     assert [a["n"] for a in run["attempts"]] == [1, 2, 3]
@@ -69,21 +59,21 @@ async def test_retries_are_recorded_one_attempt_each_with_status_and_latency(nc,
 async def test_a_batch_still_failing_shows_as_retrying_then_dead_lettered(nc, project, agent, history):
     # Retry-After 1.5 s against a 4 s "dead-letter after": attempts at 0, 1.5 and 3 s, then it gives up.
     agent.script = lambda index, request: (500, {"Retry-After": "1.5"}, 0)
-    document = config_document(project, agent.url, batchSize=2, deadLetterAfterSeconds=4)
-    async with running(make_runner(nc, document, runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(2)])
+    document = helpers.config_document(project, agent.url, batchSize=2, deadLetterAfterSeconds=4)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(2)])
         await eventually(lambda: runs_of(nc, project, status="retrying"), message="a run in retry")
-        await eventually(lambda: consumer_settled(nc, project))
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     [run] = await eventually(lambda: runs_of(nc, project, status="dead-lettered"))
     assert [a["status"] for a in run["attempts"]] == [500, 500, 500]
     assert await runs_of(nc, project, status="retrying") == []
 
 
 async def test_outputs_sent_with_the_request_id_are_joined_to_their_run(nc, project, agent, history):
-    document = config_document(project, agent.url, batchSize=1)
-    async with running(make_runner(nc, document, runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(2)])
-        await eventually(lambda: consumer_settled(nc, project))
+    document = helpers.config_document(project, agent.url, batchSize=1)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(2)])
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     answered, silent = (request.headers["x-request-id"] for request in agent.requests)
     await record_output(nc, project, answered, "2026-01-15T10:30:02.120Z", {"summary": "pool exhausted"})
     await eventually(lambda: runs_of(nc, project, status="delivered"))
@@ -104,12 +94,12 @@ async def _when_len(coro, n):
 
 
 async def test_runs_are_listed_newest_first_in_pages(nc, project, agent, history):
-    document = config_document(project, agent.url, batchSize=1, batchMaxWaitMs=10, maxConcurrency=1)
-    async with running(make_runner(nc, document, runs=history)):
+    document = helpers.config_document(project, agent.url, batchSize=1, batchMaxWaitMs=10, maxConcurrency=1)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
         for n in range(5):
-            await publish_records(nc, project, [log_record(n)])
+            await helpers.publish_records(nc, project, [helpers.log_record(n)])
             await eventually(lambda n=n: len(agent.answered()) == n + 1)
-        await eventually(lambda: consumer_settled(nc, project))
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     ids = [request.headers["x-request-id"] for request in agent.requests]
     await nc.flush()
     first = await store.list_runs(nc.jetstream(), project, limit=2)
@@ -123,10 +113,10 @@ async def test_runs_are_listed_newest_first_in_pages(nc, project, agent, history
 async def test_a_large_batch_keeps_a_bounded_preview_and_cannot_be_replayed(nc, project, agent):
     history = RunHistory(nc, RunHistorySettings(preview_bytes=600))
     history.start()
-    document = config_document(project, agent.url, batchSize=10)
-    async with running(make_runner(nc, document, runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(10)])
-        await eventually(lambda: consumer_settled(nc, project))
+    document = helpers.config_document(project, agent.url, batchSize=10)
+    async with helpers.running(helpers.make_runner(nc, document, runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(10)])
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     await history.close()
     request_id = agent.requests[0].headers["x-request-id"]
     run = await eventually(lambda: store.get_run(nc.jetstream(), project, request_id))
@@ -150,8 +140,8 @@ async def test_the_queue_is_bounded_in_events_and_bytes_and_drops_the_oldest_whe
 async def test_with_run_history_off_nothing_is_written(nc, project, agent):
     history = RunHistory(nc, RunHistorySettings(enabled=False))
     history.start()
-    async with running(make_runner(nc, config_document(project, agent.url, batchSize=2), runs=history)):
-        await publish_records(nc, project, [log_record(n) for n in range(2)])
-        await eventually(lambda: consumer_settled(nc, project))
+    async with helpers.running(helpers.make_runner(nc, helpers.config_document(project, agent.url, batchSize=2), runs=history)):
+        await helpers.publish_records(nc, project, [helpers.log_record(n) for n in range(2)])
+        await eventually(lambda: helpers.consumer_settled(nc, project))
     await history.close()
     assert await runs_of(nc, project) == [] and history.published == 0

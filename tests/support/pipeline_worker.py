@@ -8,15 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import nats
-import pytest
+from pathlib import Path
 
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner, PipelineWorkerSettings
@@ -95,8 +96,9 @@ class AgentServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-@pytest.fixture
-def agent() -> Iterator[Agent]:
+@contextlib.contextmanager
+def agent_server() -> Iterator[Agent]:
+    """A local HTTP agent answering as ``Agent.script`` says (the ``agent`` fixture of tests/conftest.py)."""
     state = Agent()
     server = AgentServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
@@ -108,15 +110,8 @@ def agent() -> Iterator[Agent]:
     server.server_close()
 
 
-@pytest.fixture
-async def nc(nats_server):
-    connection = await nats.connect(nats_server.url, connect_timeout=2)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def project(nc) -> str:
+async def new_project(nc) -> str:
+    """A project id with its streams (the ``project`` fixture of tests/conftest.py)."""
     project_id = str(uuid.uuid4())
     await ensure_streams(nc.jetstream(), project_id, LIMITS)
     return project_id
@@ -195,3 +190,15 @@ async def consumer_settled(nc, project_id: str) -> bool:
     last = (await js.stream_info(f"gf-ai-raw-{project_id}")).state.last_seq
     info = await js.consumer_info(f"gf-ai-raw-{project_id}", "pipeline")
     return info.num_ack_pending == 0 and info.ack_floor.stream_seq >= last
+
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def start_worker(nats_url: str, worker_id: str, tmp_path: Path, bucket: str) -> subprocess.Popen:
+    env = dict(os.environ, NATS_URL=nats_url, CONFIG_BUCKET=bucket, ALLOW_PRIVATE_TARGETS="1", DEBUG="0", LOG_LEVEL="WARNING",
+               SECRET_KEY=os.environ.get("SECRET_KEY", "crash-test-secret-key"), GLASSFLOW_VAR_DIR=str(tmp_path))
+    log = open(tmp_path / f"{worker_id}.log", "wb")  # noqa: SIM115 -- closed with the process
+    return subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runpipeline", "--metrics-port", "0",
+                             "--worker-id", worker_id], cwd=BASE_DIR, env=env, stdout=log, stderr=log,
+                            start_new_session=True)

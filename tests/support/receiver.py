@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import httpx
 import nats
 import uvicorn
@@ -207,3 +208,21 @@ def stream_count(nats_url: str, stream: str) -> int:
             await nc.close()
 
     return asyncio.run(count())
+
+
+GRPC_LOGS = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+def call(target: str, method: str, body: bytes, metadata=(), compression=None):
+    """One unary call with raw bytes; returns (response bytes, None) or (None, grpc.RpcError)."""
+    with grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 * 1024**2)]) as channel:
+        stub = channel.unary_unary(method)
+        try:
+            return stub(body, metadata=metadata, timeout=15, compression=compression), None
+        except grpc.RpcError as error:
+            return None, error
+
+
+def wait_until_grpc_key_works(receiver, key: str) -> None:
+    wait_for(lambda: call(receiver.grpc_target, GRPC_LOGS, b"", (("x-api-key", key),))[1] is None, timeout=5,
+             message="the new key is accepted over gRPC")
