@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from outbound import Outbound, Verdict
-from tests.support.outbound_peers import ScriptedServer
+from tests.support.outbound_peers import ScriptedServer, read_request
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -27,10 +27,7 @@ class Recorder:
         self.requests: list[tuple[int, bytes]] = []  # (connection number, request line)
 
     async def read(self, reader, number):
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        await reader.readexactly(length)
+        head = await read_request(reader)
         self.requests.append((number, head.split(b"\r\n")[0]))
 
     async def answer(self, reader, writer, number, reply=OK):
