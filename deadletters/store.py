@@ -1,8 +1,8 @@
 """Read, replay and discard a project's dead letters in its ``gf-ai-dlq-{id}`` stream.
 
 Async and free of Django: the API runs these through the NATS bridge. Entries are read by
-stream sequence (``get_msg``), newest first, in chunks fetched concurrently; the sequence is
-the entry's identity in the API. A replay re-publishes what failed where it came from and
+stream sequence, newest first (``projects.streamscan``); the sequence is the entry's identity
+in the API. A replay re-publishes what failed where it came from and
 then deletes the entry; its Nats-Msg-Ids are derived from the DLQ entry, so a double click
 within JetStream's duplicate window does not replay twice, while they never collide with
 the ids of the original messages.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -21,10 +20,9 @@ from nats.js.errors import APIError, NotFoundError
 from deadletters.entries import REPLAY_SINK_HEADER
 from glassflow_site.timestamps import format_rfc3339
 from projects.streams import DLQ_STAGES, SIGNAL_SUBJECT, dlq_stream, dlq_subject, output_subject, raw_subject
+from projects.streamscan import CHUNK, MAX_SEQ, NewestFirst, Page, get_message
 
 NO_MESSAGE = 10057  # JetStream's answer to deleting a sequence that is not (or no longer) there
-CHUNK = 64
-SCAN_LIMIT = 5_000  # sequences examined per page at most; the cursor continues from there
 
 
 class EntryNotFound(LookupError):
@@ -33,12 +31,6 @@ class EntryNotFound(LookupError):
 
 class ReplayError(ValueError):
     """The entry cannot be replayed; the message says why."""
-
-
-@dataclass
-class Page:
-    items: list[dict] = field(default_factory=list)
-    next_cursor: int | None = None
 
 
 def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes | None, time: Any = None) -> dict:
@@ -56,18 +48,6 @@ def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes 
     return entry
 
 
-MAX_SEQ = 2**64 - 1  # JetStream sequences are uint64
-
-
-async def _get(js: JetStreamContext, stream: str, seq: int):
-    if not 1 <= seq <= MAX_SEQ:
-        return None  # no such message; JetStream would answer "bad request"
-    try:
-        return await js.get_msg(stream, seq)
-    except NotFoundError:
-        return None  # deleted (replayed or discarded) or aged out
-
-
 async def list_entries(js: JetStreamContext, project_id: object, *, stage: str | None = None, limit: int = 50,
                        cursor: int | None = None) -> Page:
     """A page of entries, newest first; ``cursor`` continues below the sequence it names."""
@@ -77,28 +57,22 @@ async def list_entries(js: JetStreamContext, project_id: object, *, stage: str |
     except NotFoundError:
         return Page()
     wanted = dlq_subject(project_id, stage) if stage else None
-    first, seq = info.state.first_seq, info.state.last_seq
-    if cursor is not None:
-        seq = min(seq, cursor - 1)
-    page, scanned = Page(), 0
-    while seq >= max(first, 1) and scanned < SCAN_LIMIT:
-        chunk = list(range(seq, max(first, 1, seq - CHUNK + 1) - 1, -1))
-        messages = await asyncio.gather(*(_get(js, stream, s) for s in chunk))
-        for s, msg in zip(chunk, messages, strict=True):
-            scanned += 1
-            seq = s - 1
+    top = info.state.last_seq if cursor is None else min(info.state.last_seq, cursor - 1)
+    scan, page = NewestFirst(js, stream, info.state.first_seq, top), Page()
+    while chunk := await scan.next_chunk():
+        for s, msg in chunk:
             if msg is None or (wanted and msg.subject != wanted):
                 continue
             page.items.append(decode_entry(project_id, s, msg.subject, msg.data, msg.time))
             if len(page.items) == limit:
-                page.next_cursor = s if s > first else None
+                page.next_cursor = scan.cursor_at(s)
                 return page
-    page.next_cursor = seq + 1 if seq >= max(first, 1) else None
+    page.next_cursor = scan.cursor_left()
     return page
 
 
 async def get_entry(js: JetStreamContext, project_id: object, seq: int) -> dict:
-    msg = await _get(js, dlq_stream(project_id), seq)
+    msg = await get_message(js, dlq_stream(project_id), seq)
     if msg is None:
         raise EntryNotFound(f"no dead letter {seq} in this project")
     return decode_entry(project_id, seq, msg.subject, msg.data, msg.time)
@@ -171,7 +145,7 @@ async def all_sequences(js: JetStreamContext, project_id: object, stage: str | N
     sequences, seq = [], max(info.state.first_seq, 1)
     while seq <= info.state.last_seq:
         chunk = list(range(seq, min(info.state.last_seq, seq + CHUNK - 1) + 1))
-        for s, msg in zip(chunk, await asyncio.gather(*(_get(js, stream, s) for s in chunk)), strict=True):
+        for s, msg in zip(chunk, await asyncio.gather(*(get_message(js, stream, s) for s in chunk)), strict=True):
             if msg is not None and (not wanted or msg.subject == wanted):
                 sequences.append(s)
         seq = chunk[-1] + 1

@@ -12,14 +12,14 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from deadletters import store
 from deadletters.api.views import DeadLetterBase
+from glassflow_site import pages
 from glassflow_site.htmx import redirect_to, render_page
-from glassflow_site.pages import project_page
 from glassflow_site.timestamps import parse_rfc3339
 from projects.models import Role
 from projects.natsbridge import NatsRejected, NatsUnavailable, bridge
@@ -44,16 +44,12 @@ def _row(entry: dict, sink_names: dict[str, str]) -> dict:
 @login_required
 @require_GET
 def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
-    membership, context = project_page(request, project_id, "deadletters")
+    membership, context = pages.project_page(request, project_id, "deadletters")
     project = membership.project
-    cursor = request.GET.get("cursor")
-    cursor = int(cursor) if cursor and cursor.isdigit() else None
-    stage = request.GET.get("stage") if request.GET.get("stage") in ("pipeline", "sink") else None
-    error, page = "", store.Page()
-    try:
-        page = bridge.call(lambda js: store.list_entries(js, project.pk, stage=stage, limit=PAGE_SIZE, cursor=cursor))
-    except NatsUnavailable:
-        error = "NATS is unreachable, so dead letters cannot be read right now; try again shortly."
+    cursor = pages.cursor_param(request)
+    stage = pages.choice_param(request, "stage", ("pipeline", "sink"))
+    page, error = pages.read_list(
+        lambda js: store.list_entries(js, project.pk, stage=stage, limit=PAGE_SIZE, cursor=cursor), "dead letters")
     sink_names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
     context.update(stage=stage, rows=[_row(entry, sink_names) for entry in page.items], next_cursor=page.next_cursor,
                    cursor=cursor, error=error)
@@ -62,15 +58,12 @@ def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
 
 @login_required
 @require_GET
+@pages.nats_down_is_503
 def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
-    membership, context = project_page(request, project_id, "deadletters")
-    project = membership.project
-    try:
-        entry = bridge.call(lambda js: store.get_entry(js, project.pk, seq))
-    except (store.EntryNotFound, NatsRejected):
-        raise Http404("No such dead letter: it may have been replayed or discarded.") from None
-    except NatsUnavailable:
-        return HttpResponse("NATS is unreachable; try again shortly.", status=503)
+    membership, context = pages.project_page(request, project_id, "deadletters")
+    entry = pages.read_or_404(lambda js: store.get_entry(js, membership.project.pk, seq),
+                              (store.EntryNotFound, NatsRejected),
+                              "No such dead letter: it may have been replayed or discarded.")
     context.update(entry=entry, row=_row(entry, {}),
                    payload=json.dumps(entry, indent=2, ensure_ascii=False, default=str))
     return render_page(request, "deadletters/deadletter.html", "deadletters/partials/deadletter_payload.html", context)
@@ -84,7 +77,7 @@ def _selected(request: HttpRequest) -> list[int]:
 @require_POST
 def dead_letter_action(request: HttpRequest, project_id) -> HttpResponse:
     """Replay or discard: ``action`` is replay/discard (selected ``seq`` values) or replay-all/discard-all."""
-    membership, _ = project_page(request, project_id, "deadletters", Role.ADMIN)
+    membership, _ = pages.project_page(request, project_id, "deadletters", Role.ADMIN)
     project = membership.project
     action = request.POST.get("action", "")
     sequences = _selected(request)

@@ -6,14 +6,24 @@ A view calls ``project_page(request, project_id, tab)`` (404 for a non-member, 4
 and the admin-only buttons read ``project``, ``membership``, ``tab`` and ``is_admin``.
 Forms post to the same serializers as the API, so their errors come back in the API's shape
 and ``field_errors`` flattens them for the form's fields.
+
+Pages that read a project's streams (dead letters, run history) take their ``cursor`` and
+filter with ``cursor_param`` and ``choice_param``, read a page with ``read_list`` (an empty list and
+a message while NATS is unreachable) and one item with ``read_or_404`` (503 through
+``nats_down_is_503``).
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import functools
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse
 
 from projects.access import can, membership_for
 from projects.models import Membership, Role
+from projects.natsbridge import NatsUnavailable, bridge
+from projects.streamscan import Page
 
 
 def page_context(membership: Membership, tab: str, **extra) -> dict:
@@ -47,3 +57,44 @@ def field_errors(errors: dict, *, nested: tuple[str, ...] = (), rename: dict[str
         else:
             flat[rename.get(key, key)] = _message(value)
     return flat
+
+
+def cursor_param(request: HttpRequest) -> int | None:
+    """The ``cursor`` of a paged list (a stream sequence); None when absent or not a number."""
+    value = request.GET.get("cursor")
+    return int(value) if value and value.isdigit() else None
+
+
+def choice_param(request: HttpRequest, name: str, choices) -> str | None:
+    """The query parameter ``name`` when it is one of ``choices``, else None."""
+    value = request.GET.get(name)
+    return value if value in choices else None
+
+
+def read_list(operation, what: str) -> tuple[Page, str]:
+    """A page of a stream through the NATS bridge, and "" — or an empty page and a message saying
+    ``what`` cannot be read while NATS is unreachable."""
+    try:
+        return bridge.call(operation), ""
+    except NatsUnavailable:
+        return Page(), f"NATS is unreachable, so {what} cannot be read right now; try again shortly."
+
+
+def read_or_404(operation, missing: tuple[type[Exception], ...], gone: str):
+    """Run one read through the NATS bridge; ``Http404(gone)`` when it raises one of ``missing``."""
+    try:
+        return bridge.call(operation)
+    except missing:
+        raise Http404(gone) from None
+
+
+def nats_down_is_503(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that cannot be shown without NATS answers 503 with a short message while it is unreachable."""
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NatsUnavailable:
+            return HttpResponse("NATS is unreachable; try again shortly.", status=503)
+
+    return wrapper

@@ -2,7 +2,7 @@
 
 Async and free of Django: the API and the UI run these through the NATS bridge. A run is the
 fold of its events (start, attempts, outcome, outputs), which share one subject. Listing walks
-the stream backwards from the newest event, in chunks fetched concurrently, and lists a run
+the stream backwards from the newest event (``projects.streamscan``) and lists a run
 where its ``start`` event is found; events of that run stored later are either already in the
 scanned window or fetched by subject. The cursor is the sequence of the last start listed.
 """
@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from projects.streams import SIGNAL_SUBJECT, raw_subject, runs_stream, runs_subject
+from projects.streamscan import NewestFirst, Page
 from runs.recorder import run_token
 
-CHUNK = 64
-SCAN_LIMIT = 5_000  # events examined per page at most; the cursor continues from there
 MAX_EVENTS_PER_RUN = 1_000
 STATUSES = ("delivered", "retrying", "in-flight", "dead-lettered", "released", "unknown")
 FILTERS = STATUSES + ("no-output",)
@@ -32,12 +30,6 @@ class RunNotFound(LookupError):
 
 class ReplayError(ValueError):
     """The run cannot be replayed; the message says why."""
-
-
-@dataclass
-class Page:
-    items: list[dict] = field(default_factory=list)
-    next_cursor: int | None = None
 
 
 def fold(request_id: str | None, events: list[dict]) -> dict:
@@ -95,13 +87,6 @@ def _decode(data: bytes | None) -> dict:
     return event if isinstance(event, dict) else {}
 
 
-async def _get(js: JetStreamContext, stream: str, seq: int):
-    try:
-        return await js.get_msg(stream, seq)
-    except NotFoundError:
-        return None
-
-
 async def _events_by_subject(js: JetStreamContext, stream: str, subject: str, start: int) -> list[dict]:
     events, seq = [], max(start, 1)
     while len(events) < MAX_EVENTS_PER_RUN:
@@ -122,16 +107,12 @@ async def list_runs(js: JetStreamContext, project_id: object, *, status: str | N
         info = await js.stream_info(stream)
     except NotFoundError:
         return Page()
-    first, last = max(info.state.first_seq, 1), info.state.last_seq
+    last = info.state.last_seq
     top = last if cursor is None else min(last, cursor - 1)
     seen: dict[str, list[tuple[int, dict]]] = {}
-    page, seq, scanned = Page(), top, 0
-    while seq >= first and scanned < SCAN_LIMIT:
-        chunk = list(range(seq, max(first, seq - CHUNK + 1) - 1, -1))
-        messages = await asyncio.gather(*(_get(js, stream, s) for s in chunk))
-        for s, msg in zip(chunk, messages, strict=True):
-            scanned += 1
-            seq = s - 1
+    scan, page = NewestFirst(js, stream, info.state.first_seq, top), Page()
+    while chunk := await scan.next_chunk():
+        for s, msg in chunk:
             if msg is None:
                 continue
             token = msg.subject.rsplit(".", 1)[-1]
@@ -147,9 +128,9 @@ async def list_runs(js: JetStreamContext, project_id: object, *, status: str | N
                 continue
             page.items.append(summary(run))
             if len(page.items) == limit:
-                page.next_cursor = s if s > first else None
+                page.next_cursor = scan.cursor_at(s)
                 return page
-    page.next_cursor = seq + 1 if seq >= first else None
+    page.next_cursor = scan.cursor_left()
     return page
 
 

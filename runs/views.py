@@ -16,8 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from glassflow_site import pages
 from glassflow_site.htmx import redirect_to, render_page
-from glassflow_site.pages import project_page
 from projects.models import Role
 from projects.natsbridge import NatsUnavailable, bridge
 from runs import store
@@ -54,16 +54,12 @@ def _row(run: dict) -> dict:
 @login_required
 @require_GET
 def runs(request: HttpRequest, project_id) -> HttpResponse:
-    membership, context = project_page(request, project_id, "runs")
+    membership, context = pages.project_page(request, project_id, "runs")
     project = membership.project
-    cursor = request.GET.get("cursor")
-    cursor = int(cursor) if cursor and cursor.isdigit() else None
-    status = request.GET.get("status") if request.GET.get("status") in store.FILTERS else None
-    error, page = "", store.Page()
-    try:
-        page = bridge.call(lambda js: store.list_runs(js, project.pk, status=status, limit=PAGE_SIZE, cursor=cursor))
-    except NatsUnavailable:
-        error = "NATS is unreachable, so the run history cannot be read right now; try again shortly."
+    cursor = pages.cursor_param(request)
+    status = pages.choice_param(request, "status", store.FILTERS)
+    page, error = pages.read_list(
+        lambda js: store.list_runs(js, project.pk, status=status, limit=PAGE_SIZE, cursor=cursor), "the run history")
     context.update(status=status or "", filters=FILTERS, rows=[_row(run) for run in page.items],
                    next_cursor=page.next_cursor, error=error)
     return render_page(request, "runs/runs.html", "runs/partials/runs.html", context)
@@ -71,15 +67,11 @@ def runs(request: HttpRequest, project_id) -> HttpResponse:
 
 @login_required
 @require_GET
+@pages.nats_down_is_503
 def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
-    membership, context = project_page(request, project_id, "runs")
-    project = membership.project
-    try:
-        found = bridge.call(lambda js: store.get_run(js, project.pk, request_id))
-    except store.RunNotFound:
-        raise Http404("No such run: it may have aged out of the run history.") from None
-    except NatsUnavailable:
-        return HttpResponse("NATS is unreachable; try again shortly.", status=503)
+    membership, context = pages.project_page(request, project_id, "runs")
+    found = pages.read_or_404(lambda js: store.get_run(js, membership.project.pk, request_id),
+                              (store.RunNotFound,), "No such run: it may have aged out of the run history.")
     attempts = [{**attempt, "time": _time(attempt.get("at"))} for attempt in found["attempts"]]
     outputs = [{**output, "json": json.dumps(output["payload"], indent=2, ensure_ascii=False, default=str)}
                for output in found["outputs"]]
@@ -92,7 +84,7 @@ def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def replay_run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
-    membership, _ = project_page(request, project_id, "runs", Role.ADMIN)
+    membership, _ = pages.project_page(request, project_id, "runs", Role.ADMIN)
     project = membership.project
     try:
         sent = bridge.call(lambda js: store.replay_run(js, project.pk, request_id))

@@ -20,9 +20,9 @@ from projects.models import Membership, Role
 def _render(request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200,
             error: str = "") -> HttpResponse:
     project = membership.project
-    context = page_context(membership, "members", members=project.memberships.select_related("user").order_by("created_at"),
-                           form=form or InviteForm(project=project), roles=Role.choices,
-                           is_owner=can(membership, Role.OWNER), error=error)
+    members = project.memberships.select_related("user").order_by("created_at")
+    context = page_context(membership, "members", members=members, form=form or InviteForm(project=project),
+                           roles=Role.choices, is_owner=can(membership, Role.OWNER), error=error)
     return render_page(request, "projects/members.html", "projects/partials/members.html", context, status=status)
 
 

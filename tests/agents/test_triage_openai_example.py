@@ -9,8 +9,6 @@ marked as a fallback. Tracing never leaves the machine unless asked.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -18,8 +16,9 @@ import httpx
 import pytest
 
 from tests.agents.fake_openai import TRIAGE, FakeOpenAI
-from tests.support.browser import ROOT, free_port
+from tests.support.browser import free_port
 from tests.support.deadline import wait_for
+from tests.support.processes import start_example_agent
 from tests.support.sink_harness import StubServer
 
 pytest.importorskip("agents", reason="openai-agents is pinned in requirements-dev.txt")
@@ -53,21 +52,9 @@ def start_agent(fake_openai, receiver, tmp_path):
                        "OPENAI_MODEL": "fake-model", "OPENAI_API": api, "OPENAI_TIMEOUT": "1",
                        "OPENAI_MAX_RETRIES": "0", "GLASSFLOW_API_KEY": "gfk_test",
                        "GLASSFLOW_ENDPOINT": receiver.url(""), "AGENT_PORT": str(port), **env}
-        log = tmp_path / f"agent-{port}.log"
-        with open(log, "wb") as out:
-            process = subprocess.Popen([sys.executable, str(ROOT / "examples/agents/triage_openai/agent.py")],
-                                       env=environment, stdout=out, stderr=subprocess.STDOUT)
+        process, url = start_example_agent("examples/agents/triage_openai/agent.py", environment, port,
+                                           tmp_path / f"agent-{port}.log")
         processes.append(process)
-        url = f"http://127.0.0.1:{port}/"
-
-        def up() -> bool:
-            assert process.poll() is None, f"the agent exited:\n{log.read_text()}"
-            try:
-                return httpx.get(url, timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, timeout=30, interval=0.1, message="the OpenAI example agent listens")
         return url
 
     yield start

@@ -57,21 +57,3 @@ def openapi(db) -> dict:
     response = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return response.json()
-
-
-def operations(schema: dict):
-    for path, item in schema["paths"].items():
-        for method in ("get", "post", "put", "patch", "delete"):
-            if method in item:
-                yield method.upper(), path
-
-
-def names_the_problem(body) -> bool:
-    """A JSON error body that says something: at least one non-empty message somewhere in it."""
-    if isinstance(body, str):
-        return bool(body.strip())
-    if isinstance(body, list):
-        return any(names_the_problem(item) for item in body)
-    if isinstance(body, dict):
-        return any(names_the_problem(value) for value in body.values())
-    return False

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from glassflow_site.wsgi import application
-from tests.api.conftest import names_the_problem
+from tests.support.openapi import names_the_problem
 
 pytestmark = pytest.mark.django_db
 

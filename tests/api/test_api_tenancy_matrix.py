@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from pipelines.models import Pipeline
 from projects.models import ApiKey, Membership, Project
 from sinks.models import Sink
-from tests.api.conftest import names_the_problem, operations
+from tests.support.openapi import names_the_problem, operations
 
 pytestmark = pytest.mark.django_db
 

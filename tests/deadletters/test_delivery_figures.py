@@ -3,7 +3,6 @@ the Activity page, from what the pipeline workers write to gf-ai-stats."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from projects.figures import delivery_figures
-from tests.deadletters.test_project_stats import stats
+from tests.support.stats import project_stats, put_stats_key
 
 NOW = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 
@@ -40,23 +39,13 @@ def test_no_running_worker_means_no_figures():
     assert delivery_figures([], NOW)["concurrency_limit"] is None
 
 
-def put_worker_key(js, project_id, worker_id: str, document: dict) -> None:
-    from projects.natsops import stats_bucket
-
-    async def put(jetstream):
-        kv = await stats_bucket(jetstream, "gf-ai-stats")
-        await kv.put(f"{project_id}.pipeline.{worker_id}", json.dumps(document).encode())
-
-    js.run(put)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_stats_api_and_the_activity_page_show_the_delivery(js, new_team):
     team = new_team()
     now = datetime.now(UTC)
     for worker_id, figures in (("a", worker(12, 12, 640.0, 30.0, "records per day")), ("b", worker(9, 7, 480.0, 0))):
-        put_worker_key(js, team.project.pk, worker_id, {**figures, "updatedAt": stamp(now)})
-    body = stats(team)
+        put_stats_key(js, f"{team.project.pk}.pipeline.{worker_id}", {**figures, "updatedAt": stamp(now)})
+    body = project_stats(team)
     assert body["delivery"]["concurrency_limit"] == 21 and body["delivery"]["in_flight"] == 19
     assert body["delivery"]["throttled_by"] == "records per day"
     client = Client()

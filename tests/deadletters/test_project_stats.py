@@ -17,19 +17,14 @@ from tests.support.sink_harness import (
     consumer_info,
     publish_output,
 )
+from tests.support.stats import project_stats, put_stats_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def put_pipeline_counters(js, project_id, worker_id, **counters):
     """What a pipeline worker writes to gf-ai-stats (its own key per worker)."""
-    from projects.natsops import stats_bucket
-
-    async def put(jetstream):
-        kv = await stats_bucket(jetstream, "gf-ai-stats")
-        await kv.put(f"{project_id}.pipeline.{worker_id}", json.dumps({**counters, "updatedAt": "t"}).encode())
-
-    js.run(put)
+    put_stats_key(js, f"{project_id}.pipeline.{worker_id}", {**counters, "updatedAt": "t"})
 
 
 def publish(js, subject, data):
@@ -39,15 +34,9 @@ def publish(js, subject, data):
     js.run(send)
 
 
-def stats(team, role="viewer"):
-    response = client_for(team.user(role)).get(f"/api/v1/projects/{team.project.pk}/stats/")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def test_a_new_project_has_zero_everywhere(js, new_team):
     team = new_team()
-    body = stats(team)
+    body = project_stats(team)
     assert body["received"] == {"messages": 0, "bytes": 0}
     assert body["outputs"]["messages"] == 0 and body["sinks"] == {}
     assert body["dlq_depth"] == {"total": 0, "pipeline": 0, "sink": 0}
@@ -76,7 +65,7 @@ def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
         publish_output(js, pid, {"summary": "one"})
         publish_output(js, pid, {"summary": "two"})
         body = wait_for(lambda: (lambda b: b if b["sinks"][hook["id"]]["deliveries"] == 2
-                                 and b["sinks"][chat["id"]]["dlq"] == 2 else None)(stats(team)),
+                                 and b["sinks"][chat["id"]]["dlq"] == 2 else None)(project_stats(team)),
                         message="sink counters")
     finally:
         worker.stop()

@@ -14,13 +14,19 @@ from tests.support.telemetry import post_logs, wait_until_key_accepted
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+def post_to_an_agent_answering(status: int, stack, project, agent, *, records: int, per_request: int,
+                               batch_max_wait_ms: int) -> None:
+    """The agent answers ``status`` (and sends no outputs); ``records`` logs go in, in batches of 10."""
+    agent.send_outputs = False
+    agent.status = status
+    project.configure_pipeline(agent.url, batch_size=10, batch_max_wait_ms=batch_max_wait_ms)
+    wait_until_key_accepted(stack.receiver_url, project.key)
+    post_logs(stack.receiver_url, project.key, range(records), per_request=per_request)
+
+
 def test_an_agent_answering_503_for_a_while_gets_every_record_once_it_recovers_and_nothing_is_dead_lettered(
         stack, project, agent):
-    agent.send_outputs = False
-    agent.status = 503
-    project.configure_pipeline(agent.url, batch_size=10, batch_max_wait_ms=50)
-    wait_until_key_accepted(stack.receiver_url, project.key)
-    post_logs(stack.receiver_url, project.key, range(50), per_request=10)
+    post_to_an_agent_answering(503, stack, project, agent, records=50, per_request=10, batch_max_wait_ms=50)
 
     wait_for(lambda: len(agent.requests) >= 20, timeout=20, message="the pipeline keeps retrying")
     agent.status = 200
@@ -44,11 +50,7 @@ def test_an_agent_answering_503_for_a_while_gets_every_record_once_it_recovers_a
 
 def test_a_batch_the_agent_refuses_with_400_is_dead_lettered_with_the_reason_and_replay_delivers_it(
         stack, project, agent):
-    agent.send_outputs = False
-    agent.status = 400
-    project.configure_pipeline(agent.url, batch_size=10, batch_max_wait_ms=100)
-    wait_until_key_accepted(stack.receiver_url, project.key)
-    post_logs(stack.receiver_url, project.key, range(7), per_request=7)
+    post_to_an_agent_answering(400, stack, project, agent, records=7, per_request=7, batch_max_wait_ms=100)
 
     entries = wait_for(lambda: (found := project.dead_letters("pipeline"))
                        and sum(len(entry["records"]) for entry in found) == 7 and found,

@@ -5,15 +5,13 @@ the webhook under each batch's request id.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.support.browser import ROOT, free_port
+from tests.support.browser import free_port
 from tests.support.deadline import wait_for
+from tests.support.processes import start_example_agent
 from tests.support.telemetry import post_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -24,19 +22,8 @@ def triage_agent(stack, project, tmp_path) -> Iterator[str]:
     port = free_port()
     env = {**stack.env, "GLASSFLOW_API_KEY": project.key, "GLASSFLOW_ENDPOINT": stack.receiver_url,
            "AGENT_HOST": "127.0.0.1", "AGENT_PORT": str(port)}
-    with open(tmp_path / "triage-agent.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, str(ROOT / "examples/agents/triage/agent.py")], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-
-    def up() -> bool:
-        assert process.poll() is None, f"the example agent exited; see {tmp_path / 'triage-agent.log'}"
-        try:
-            return httpx.get(url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(up, timeout=15, interval=0.1, message="the example agent listens")
+    process, url = start_example_agent("examples/agents/triage/agent.py", env, port, tmp_path / "triage-agent.log",
+                                       timeout=15)
     yield url
     process.terminate()
     process.wait(10)
@@ -45,8 +32,7 @@ def triage_agent(stack, project, tmp_path) -> Iterator[str]:
 def test_the_example_triage_agent_turns_batches_into_outputs_that_reach_the_webhook(
         stack, project, triage_agent, webhook):
     project.configure_pipeline(triage_agent, batch_size=10, batch_max_wait_ms=50)
-    hook = project.add_sink("ops-webhook", "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
-    project.wait_for_sink_consumers(hook["id"])
+    hook = project.add_webhook(webhook)
     wait_until_key_accepted(stack.receiver_url, project.key)
 
     post_logs(stack.receiver_url, project.key, range(20), per_request=20)

@@ -21,8 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_a_killed_sink_worker_loses_no_output_and_repeats_at_most_the_delivery_in_flight(
         stack, project, agent, webhook):
     project.configure_pipeline(agent.url, batch_size=10, batch_max_wait_ms=50)
-    hook = project.add_sink("ops-webhook", "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
-    project.wait_for_sink_consumers(hook["id"])
+    hook = project.add_webhook(webhook)
     wait_until_key_accepted(stack.receiver_url, project.key)
 
     webhook.hold()

@@ -49,8 +49,7 @@ def test_a_webhook_that_is_down_shows_its_last_error_and_failed_attempts_while_i
     and the sinks API shows it as last_error. Found: both are recorded only once a message is finally
     delivered or dead-lettered, so during an outage the sink looks healthy."""
     project.configure_pipeline(agent.url, batch_size=10, batch_max_wait_ms=50)
-    hook = project.add_sink("ops-webhook", "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
-    project.wait_for_sink_consumers(hook["id"])
+    hook = project.add_webhook(webhook)
     wait_until_key_accepted(stack.receiver_url, project.key)
 
     webhook.stop()

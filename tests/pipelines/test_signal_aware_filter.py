@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from pipelines import expr
 from pipelines.signals import SAMPLES, filter_warning
-from tests.ui.test_page_actions import client_as, pipeline_form
+from tests.support.clients import client_as
+from tests.support.forms import pipeline_form
 
 ALL = ["logs", "spans", "metrics"]
 

@@ -4,18 +4,12 @@ output side by side, replay for admins only."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from tests.runhistory.test_runs_api import record_runs
+from tests.support.clients import client_as
+from tests.support.runs import record_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def client_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_runs_page_lists_outcomes_outputs_and_silent_agents(js, new_team):

@@ -1,16 +1,25 @@
-"""Clients for tests: an authenticated API client, and JetStream look-ups from synchronous code."""
+"""Clients for tests: an authenticated API client, a logged-in browser client, and JetStream look-ups
+from synchronous code."""
 
 from __future__ import annotations
 
 import asyncio
 
 import nats
+from django.test import Client
 from rest_framework.test import APIClient
 
 
 def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
+    return client
+
+
+def client_as(user) -> Client:
+    """A browser (session) client logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
     return client
 
 

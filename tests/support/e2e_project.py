@@ -13,6 +13,7 @@ from typing import Any
 import nats.js.errors
 from rest_framework.test import APIClient
 
+from projects import streams
 from tests.support.clients import Js, client_for
 from tests.support.deadline import wait_for
 
@@ -52,6 +53,12 @@ class ProjectApi:
     def add_sink(self, name: str, kind: str, config: dict) -> dict:
         return self.call("post", self.path("sinks/"), {"name": name, "kind": kind, "config": config}, expect=201)
 
+    def add_webhook(self, webhook: Any, name: str = "ops-webhook") -> dict:
+        """A POST webhook sink to the stand-in ``webhook``, returned once the sink worker consumes for it."""
+        hook = self.add_sink(name, "webhook", {"url": webhook.url, "method": "POST", "headers": {}})
+        self.wait_for_sink_consumers(hook["id"])
+        return hook
+
     def sink(self, sink_id: str) -> dict:
         return self.call("get", self.path(f"sinks/{sink_id}/"))
 
@@ -74,11 +81,11 @@ class ProjectApi:
 
     @property
     def raw_stream(self) -> str:
-        return f"gf-ai-raw-{self.id}"
+        return streams.raw_stream(self.id)
 
     @property
     def output_stream(self) -> str:
-        return f"gf-ai-output-{self.id}"
+        return streams.output_stream(self.id)
 
     def consumer(self, stream: str, name: str):
         """``ConsumerInfo``, or None while the consumer does not exist."""

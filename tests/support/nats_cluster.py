@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import nats
 
 from glassflow_site.natsserver import find_binary, free_port
+from tests.support.processes import wait_http_ok
 
 
 @dataclass
@@ -95,21 +95,13 @@ cluster {{ name: gf-test, listen: 127.0.0.1:{node.route_port}, routes: [{routes}
 
     def wait_healthy(self, node: Node, timeout: float = 60.0) -> float:
         """Wait until the node's /healthz says ok; returns the seconds it took."""
-        started = time.monotonic()
-        last = ""
-        while time.monotonic() - started < timeout:
+        def alive() -> None:
             if node.process is not None and node.process.poll() is not None:
                 raise AssertionError(f"nats-server {node.name} exited with {node.process.returncode}; "
                                      f"see {self.root / node.name}.log")
-            try:
-                response = httpx.get(f"http://127.0.0.1:{node.http_port}/healthz", timeout=1)
-                if response.status_code == 200:
-                    return time.monotonic() - started
-                last = response.text
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            time.sleep(0.2)
-        raise AssertionError(f"nats-server {node.name} not healthy within {timeout}s: {last}")
+
+        return wait_http_ok(f"http://127.0.0.1:{node.http_port}/healthz", alive=alive, timeout=timeout,
+                            interval=0.2, what=f"nats-server {node.name}")
 
     def leader_of(self, stream: str, timeout: float = 30.0) -> Node:
         """The node that leads ``stream`` now (waits through an election)."""

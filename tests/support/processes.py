@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,49 @@ from tests.support.browser import ROOT, free_port
 # (outages pause: only a sink's own "dead-letter after" would give up).
 SINK_OPTIONS = ["--initial-backoff-ms", "100", "--max-backoff-ms", "400", "--request-timeout", "5",
                 "--metrics-port", "0"]
+
+
+def wait_http_ok(url: str, *, alive: Callable[[], object], timeout: float, interval: float = 0.1,
+                 what: str) -> float:
+    """Poll GET ``url`` until it answers 200; returns the seconds it took.
+
+    ``alive()`` runs before each try and raises when the process behind ``url`` has exited, so a
+    crash fails at once with its own message instead of at the deadline.
+    """
+    started = time.monotonic()
+    last = ""
+    while time.monotonic() - started < timeout:
+        alive()
+        try:
+            response = httpx.get(url, timeout=1)
+            if response.status_code == 200:
+                return time.monotonic() - started
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(interval)
+    raise AssertionError(f"{what} did not answer {url} with 200 within {timeout}s ({last})")
+
+
+def start_example_agent(script: str, env: dict[str, str], port: int, log: Path,
+                        timeout: float = 30.0) -> tuple[subprocess.Popen, str]:
+    """Run an example agent (``script`` relative to the repository) as its README does, in its own
+    process writing to ``log``, and wait until it answers GET / on ``port``; returns it and its URL."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, str(ROOT / script)], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def alive() -> None:
+        assert process.poll() is None, f"the agent {script} exited:\n{log.read_text()}"
+
+    try:
+        wait_http_ok(url, alive=alive, timeout=timeout, what=f"the agent {script}")
+    except BaseException:
+        process.terminate()
+        process.wait(10)
+        raise
+    return process, url
 
 
 class DataPlane:
@@ -111,19 +155,8 @@ class DataPlane:
 
     def wait_receiver_ready(self, timeout: float = 30.0) -> None:
         """The receiver answers /readyz 200 once it is connected to NATS and has read the config bucket."""
-        deadline = time.monotonic() + timeout
-        last = ""
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                response = httpx.get(f"{self.receiver_url}/readyz", timeout=1)
-                if response.status_code == 200:
-                    return
-                last = response.text
-            except httpx.HTTPError as exc:
-                last = repr(exc)
-            time.sleep(0.1)
-        raise AssertionError(f"the receiver was not ready within {timeout}s ({last}); see {self.log_dir}")
+        wait_http_ok(f"{self.receiver_url}/readyz", alive=self.check_alive, timeout=timeout,
+                     what=f"the receiver (logs in {self.log_dir})")
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         path = self.log_dir / f"{name}.log"

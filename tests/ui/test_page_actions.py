@@ -11,21 +11,11 @@ from django.urls import reverse
 from projects.masking import MASK
 from projects.models import Membership, Project, Role
 from sinks.models import Sink
+from tests.support.clients import client_as
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.forms import pipeline_form
 
 pytestmark = pytest.mark.django_db
-
-
-def client_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def pipeline_form(**overrides) -> dict:
-    data = {"action": "save", "filter": "", "t-count": "0", "h-count": "0", "agent_endpoint": "",
-            "batch_size": "10", "batch_max_wait_ms": "1000", "signals": ["logs"]}
-    return {**data, **overrides}
 
 
 def test_signup_shows_errors_next_to_the_fields_then_logs_in():

@@ -9,15 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
+from tests.support.clients import client_as
 from tests.support.factories import Team, project_state
 
 pytestmark = pytest.mark.django_db
-
-
-def client_as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

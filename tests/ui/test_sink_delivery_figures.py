@@ -3,25 +3,13 @@ throttled time) in the stats API and as a row on the Activity page, from the sin
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from sinks.models import Sink
 from sinks.worker.tally import sink_stats_key
-from tests.deadletters.test_project_stats import stats
-
-
-def put_sink_key(js, project_id, sink_id, document: dict) -> None:
-    from projects.natsops import stats_bucket
-
-    async def put(jetstream):
-        kv = await stats_bucket(jetstream, "gf-ai-stats")
-        await kv.put(sink_stats_key(project_id, sink_id), json.dumps(document).encode())
-
-    js.run(put)
+from tests.support.stats import project_stats, put_stats_key
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,10 +17,10 @@ def test_the_activity_page_shows_a_row_per_sink_with_its_limit_in_flight_rtt_and
     team = new_team()
     hook = Sink.objects.create(project=team.project, name="fast-hook", kind="webhook", max_concurrency=16,
                                config={"url": "http://127.0.0.1:9/hook", "method": "POST", "headers": {}})
-    put_sink_key(js, team.project.pk, hook.pk, {
+    put_stats_key(js, sink_stats_key(team.project.pk, hook.pk), {
         "sinkId": str(hook.pk), "deliveries": 120, "concurrencyLimit": 11, "inFlight": 7, "rttP50Ms": 310.0,
         "rttP99Ms": 480.0, "throttledSeconds": 90.0})
-    figures = stats(team)["sinks"][str(hook.pk)]
+    figures = project_stats(team)["sinks"][str(hook.pk)]
     assert (figures["concurrency_limit"], figures["in_flight"]) == (11, 7)
     client = Client()
     client.force_login(team.user("viewer"))
