@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,3 +261,20 @@ class WorkerLoop:
 
     async def _error(self, exc: Exception) -> None:
         logger.warning("NATS error: %s", exc)
+
+
+def run_from_command(worker: WorkerLoop) -> None:
+    """What ``runpipeline`` and ``runsink`` do once they built their worker: run it until SIGTERM or
+    SIGINT sets ``stop``; a WorkerStartError becomes the command's error message."""
+    from django.core.management.base import CommandError
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.stop.set)
+        await worker.run()
+
+    try:
+        asyncio.run(main())
+    except WorkerStartError as exc:
+        raise CommandError(str(exc)) from None

@@ -18,30 +18,18 @@ TARGET = "the agent endpoint"
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """The outcome of one POST: the core's answer plus, when retrying cannot help, the DLQ reason."""
+    """The outcome of one POST: the core's answer plus, when retrying cannot help, the DLQ reason.
+
+    Everything else reads through to the answer: ``ok``, ``retryable``, ``status``, ``error``,
+    ``retry_after``, ``timed_out``, ``rtt``."""
 
     answer: Answer
     permanent_reason: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.answer.ok
-
-    @property
-    def retryable(self) -> bool:
-        return self.answer.retryable
-
-    @property
-    def status(self) -> int | None:
-        return self.answer.status
-
-    @property
-    def error(self) -> str:
-        return self.answer.error
-
-    @property
-    def retry_after(self) -> float | None:
-        return self.answer.retry_after
+    def __getattr__(self, name: str):
+        if name == "answer":  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.answer, name)
 
 
 def permanent_reason(answer: Answer) -> str | None:

@@ -109,6 +109,11 @@ class PipelineWorker(WorkerLoop):
         await self._set_state(project_id, "error", "configuration document is not JSON")
         await self._stop_runner(project_id)
 
+    async def _fail(self, project_id: str, error: str) -> None:
+        """The document cannot run: stop the pipeline and report why in the stats bucket."""
+        await self._stop_runner(project_id)
+        await self._set_state(project_id, "error", error)
+
     async def apply(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
         # Locks are kept (a few bytes per project ever seen): dropping one while a task waits on
@@ -130,8 +135,7 @@ class PipelineWorker(WorkerLoop):
             config = parse_pipeline(document)
         except ConfigError as exc:
             logger.error("%s; the pipeline stays stopped", exc)
-            await self._stop_runner(project_id)
-            await self._set_state(project_id, "error", str(exc))
+            await self._fail(project_id, str(exc))
             return
         if config.version < self.versions.get(project_id, 0):
             return  # an older document replayed by the watch after a newer one was applied
@@ -145,8 +149,7 @@ class PipelineWorker(WorkerLoop):
             compiled = compile_pipeline(config)
         except ConfigError as exc:
             logger.error("%s", exc)
-            await self._stop_runner(project_id)
-            await self._set_state(project_id, "error", str(exc))
+            await self._fail(project_id, str(exc))
             return
         runner = self.runners.get(project_id)
         if runner is not None:

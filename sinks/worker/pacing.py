@@ -40,11 +40,7 @@ class Pacer:
             return 0.0
         started = time.monotonic()
         wait = limiter.wait(started)
-        if wait > 0:
-            try:
-                await asyncio.wait_for(stop.wait(), wait)
-            except TimeoutError:
-                pass
+        await _sleep_unless_stopped(stop, wait)
         return time.monotonic() - started
 
     async def reserve_turn(self, kind: type[SinkKind], config: dict, stop: asyncio.Event) -> float:
@@ -57,11 +53,7 @@ class Pacer:
         started = time.monotonic()
         wait = limiter.wait(started)
         limiter.take(started)
-        if wait > 0:
-            try:
-                await asyncio.wait_for(stop.wait(), wait)
-            except TimeoutError:
-                pass
+        await _sleep_unless_stopped(stop, wait)
         return time.monotonic() - started
 
     def done(self, kind: type[SinkKind], config: dict) -> None:
@@ -86,3 +78,11 @@ class RoundTrips:
         ordered = sorted(self.samples)
         last = len(ordered) - 1
         return round(ordered[round(0.5 * last)] * 1000, 1), round(ordered[round(0.99 * last)] * 1000, 1)
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    if seconds > 0:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except TimeoutError:
+            pass

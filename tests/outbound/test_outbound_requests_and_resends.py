@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from outbound import Outbound, Verdict
-from tests.support.outbound_peers import ScriptedServer
+from tests.support.outbound_peers import ScriptedServer, read_request
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -27,22 +27,19 @@ class Recorder:
         self.requests: list[tuple[int, bytes]] = []  # (connection number, request line)
 
     async def read(self, reader, number):
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        await reader.readexactly(length)
+        head = await read_request(reader)
         self.requests.append((number, head.split(b"\r\n")[0]))
+
+    async def answer(self, reader, writer, number, reply=OK):
+        """Read one request, then write ``reply``: usable as a whole ScriptedServer script."""
+        await self.read(reader, number)
+        writer.write(reply)
+        await writer.drain()
 
 
 async def test_the_request_line_carries_the_url_as_one_percent_encoded_token(client):
     seen = Recorder()
-
-    async def script(reader, writer, number):
-        await seen.read(reader, number)
-        writer.write(OK)
-        await writer.drain()
-
-    async with ScriptedServer(script) as server:
+    async with ScriptedServer(seen.answer) as server:
         url = server.url + "hooks/a b/\u00e9\x00?q=1 2&r=%2F"
         answer = await client.send("POST", url, b"[]", {}, timeout=5)
         assert answer.ok
@@ -53,16 +50,12 @@ async def test_a_kept_alive_connection_closed_as_the_request_arrives_is_resent_o
     seen = Recorder()
 
     async def script(reader, writer, number):
-        await seen.read(reader, number)
-        writer.write(OK)
-        await writer.drain()
+        await seen.answer(reader, writer, number)
         if number == 1:
             await seen.read(reader, number)  # the idle timeout of a server, just as the next request came
             return
         while True:
-            await seen.read(reader, number)
-            writer.write(OK)
-            await writer.drain()
+            await seen.answer(reader, writer, number)
 
     async with ScriptedServer(script) as server:
         assert (await client.send("POST", server.url, b"[]", {}, timeout=5)).ok
@@ -75,13 +68,9 @@ async def test_a_request_is_not_resent_after_a_fresh_connection_closes_or_an_ans
     seen = Recorder()
 
     async def script(reader, writer, number):
-        await seen.read(reader, number)
         if number == 1 and partial:  # a complete first answer, then a cut-short second one
-            writer.write(OK)
-            await writer.drain()
-            await seen.read(reader, number)
-        writer.write(partial)
-        await writer.drain()
+            await seen.answer(reader, writer, number)
+        await seen.answer(reader, writer, number, partial)
 
     async with ScriptedServer(script) as server:
         if partial:

@@ -17,15 +17,13 @@ import nats
 import pytest
 from prometheus_client import REGISTRY
 
-from projects import natsops
-from projects.streams import StreamLimits, dlq_stream, output_stream, output_subject
+from projects.streams import dlq_stream, output_stream
 from sinks.worker.consumer import consumer_name
 from sinks.worker.tally import sink_stats_key
 from sinks.worker.worker import SinkWorker
 from tests.support.deadline import wait_for_async
-from tests.support.sink_harness import fast_options
+from tests.support.sink_harness import fast_options, project_with_sink, publish_numbered
 
-SMALL = StreamLimits(max_bytes=16 * 1024**2)
 BUCKET = f"gf-ai-config-sinkconc-{uuid.uuid4().hex[:8]}"
 
 
@@ -99,18 +97,14 @@ async def deliver_all(nats_url: str, target: SlowTarget, max_concurrency: int, c
     the consumer's state, the sink's stats key and the DLQ depth afterwards."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    project_id, sink_id = target.project_id, target.sink_id = str(uuid.uuid4()), str(uuid.uuid4())
-    await natsops.ensure_streams(js, project_id, SMALL)
-    kv = await natsops.config_bucket(js, BUCKET, 1)
-    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
-        {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": max_concurrency,
-         "config": {"url": target.url(), "method": "POST", "headers": {}, **config}}]})
+    project_id, sink_id = await project_with_sink(
+        js, bucket=BUCKET, maxConcurrency=max_concurrency,
+        config={"url": target.url(), "method": "POST", "headers": {}, **config})
+    target.project_id, target.sink_id = project_id, sink_id
     worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
-        for n in range(count):
-            message = {"projectId": project_id, "requestId": f"r{n}", "receivedAt": "t", "payload": {"n": n}}
-            await js.publish(output_subject(project_id), json.dumps(message).encode())
+        await publish_numbered(js, project_id, count)
         deadline = time.monotonic() + 60
         while len(target.accepted) < count:
             assert time.monotonic() < deadline, f"only {len(target.accepted)} of {count} delivered"
@@ -177,18 +171,11 @@ async def test_shutdown_hands_back_the_outputs_waiting_for_a_turn_at_once(nats_s
     target = make_target(1.5)
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
-    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
-    await natsops.ensure_streams(js, project_id, SMALL)
-    kv = await natsops.config_bucket(js, BUCKET, 1)
-    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
-        {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "maxConcurrency": 4,
-         "config": {"url": target.url(), "method": "POST", "headers": {}}}]})
+    project_id, sink_id = await project_with_sink(js, target.url(), bucket=BUCKET, maxConcurrency=4)
     worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
-        for n in range(12):
-            message = {"projectId": project_id, "requestId": f"r{n}", "receivedAt": "t", "payload": {"n": n}}
-            await js.publish(output_subject(project_id), json.dumps(message).encode())
+        await publish_numbered(js, project_id, 12)
         batch = asyncio.create_task(worker.consumers[sink_id].process_batch())
         await wait_for_async(lambda: target.arrivals, timeout=10, message="the first request")
         stopped_at = time.monotonic()

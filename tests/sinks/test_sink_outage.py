@@ -14,16 +14,9 @@ from prometheus_client import REGISTRY
 
 from projects.configdoc import build_config_document
 from sinks.worker.consumer import SinkConsumer
+from tests.support import sink_harness as harness
 from tests.support.clients import client_for
 from tests.support.deadline import wait_for
-from tests.support.sink_harness import (
-    StubServer,
-    WorkerThread,
-    add_sink,
-    consumer_info,
-    fast_options,
-    publish_output,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +27,8 @@ OLD_ATTEMPT_BUDGET = 8
 def stubs():
     made = []
 
-    def make() -> StubServer:
-        made.append(StubServer().up())
+    def make() -> harness.StubServer:
+        made.append(harness.StubServer().up())
         return made[-1]
 
     yield make
@@ -47,18 +40,18 @@ def test_a_sink_down_longer_than_the_old_budget_stalls_visibly_then_gets_everyth
         js, nats_server, stubs, new_team):
     team = new_team()
     down, other = stubs(), stubs()
-    worker = WorkerThread(nats_server.url, fast_options()).start()  # production policy: no dead-letter-after
+    worker = harness.WorkerThread(nats_server.url, harness.fast_options()).start()  # production policy: no dead-letter-after
     viewer = client_for(team.viewer)
     page = Client()
     page.force_login(team.viewer)
     stats_url = f"/api/v1/projects/{team.project.pk}/stats/"
     try:
-        hook = add_sink(team, "pager", "webhook", {"url": down.url()})
-        side = add_sink(team, "archive", "webhook", {"url": other.url()})
+        hook = harness.add_sink(team, "pager", "webhook", {"url": down.url()})
+        side = harness.add_sink(team, "archive", "webhook", {"url": other.url()})
         for sink in (hook, side):
-            wait_for(lambda sink=sink: consumer_info(js, team.project.pk, sink["id"]), message="consumer")
+            wait_for(lambda sink=sink: harness.consumer_info(js, team.project.pk, sink["id"]), message="consumer")
         down.down()
-        sent = [publish_output(js, team.project.pk, {"summary": f"event {i}"}, request_id=f"r{i}") for i in range(3)]
+        sent = [harness.publish_output(js, team.project.pk, {"summary": f"event {i}"}, request_id=f"r{i}") for i in range(3)]
         wait_for(lambda: len(other.received()) == 3, message="the other sink is not held up")
 
         stalled = wait_for(lambda: (lambda s: s if s["failures"] > 2 * OLD_ATTEMPT_BUDGET else None)(
@@ -86,14 +79,14 @@ def test_a_sink_down_longer_than_the_old_budget_stalls_visibly_then_gets_everyth
 def test_dead_letter_after_is_a_nullable_sink_setting_that_reaches_the_worker(new_team):
     team = new_team()
     admin = client_for(team.admin)
-    sink = add_sink(team, "pager", "webhook", {"url": "https://hooks.example.com/x"})
+    sink = harness.add_sink(team, "pager", "webhook", {"url": "https://hooks.example.com/x"})
     assert sink["dead_letter_after_minutes"] is None
     url = f"/api/v1/projects/{team.project.pk}/sinks/{sink['id']}/"
     assert admin.patch(url, {"dead_letter_after_minutes": 0}, format="json").status_code == 400
     assert admin.patch(url, {"dead_letter_after_minutes": 15}, format="json").json()["dead_letter_after_minutes"] == 15
     [entry] = build_config_document(team.project)["sinks"]
     assert entry["deadLetterAfterSeconds"] == 900
-    options = fast_options().consumer
+    options = harness.fast_options().consumer
     consumer = SinkConsumer(None, str(team.project.pk), entry, options, None, None, None)
     assert consumer.retry_policy().dead_letter_after == 900.0
     assert admin.patch(url, {"dead_letter_after_minutes": None}, format="json").status_code == 200

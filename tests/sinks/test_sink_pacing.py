@@ -10,13 +10,10 @@ import uuid
 import nats
 import pytest
 
-from projects import natsops
-from projects.streams import StreamLimits, output_subject
 from sinks.worker.tally import sink_stats_key
 from sinks.worker.worker import SinkWorker
-from tests.support.sink_harness import StubServer, fast_options
+from tests.support.sink_harness import StubServer, fast_options, project_with_sink, publish_numbered
 
-SMALL = StreamLimits(max_bytes=16 * 1024**2)
 BUCKET = f"gf-ai-config-pacing-{uuid.uuid4().hex[:8]}"
 
 
@@ -25,15 +22,6 @@ def stub():
     server = StubServer().up()
     yield server
     server.down()
-
-
-async def project_with(js, kind: str, config: dict) -> tuple[str, str]:
-    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
-    await natsops.ensure_streams(js, project_id, SMALL)
-    kv = await natsops.config_bucket(js, BUCKET, 1)
-    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
-        {"id": sink_id, "name": "alerts", "kind": kind, "enabled": True, "config": config}]})
-    return project_id, sink_id
 
 
 async def run_until(worker: SinkWorker, stub: StubServer, count: int) -> None:
@@ -52,13 +40,12 @@ async def run_until(worker: SinkWorker, stub: StubServer, count: int) -> None:
 async def test_a_sink_is_paced_to_its_rate_in_order(nats_server, stub, kind, config_of, min_gap, max_span):
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
-    project_id, sink_id = await project_with(js, kind, config_of(stub.url()))
+    project_id, sink_id = await project_with_sink(js, bucket=BUCKET, kind=kind, name="alerts",
+                                                  config=config_of(stub.url()))
     worker = SinkWorker(dataclasses.replace(fast_options(), config_bucket=BUCKET), nc)
     try:
         await worker.load_config()
-        for n in range(4):
-            message = {"projectId": project_id, "requestId": f"r{n}", "receivedAt": "t", "payload": {"n": n}}
-            await js.publish(output_subject(project_id), json.dumps(message).encode())
+        await publish_numbered(js, project_id, 4)
         await run_until(worker, stub, 4)
         await worker.flush_stats()
         stats = json.loads((await (await js.key_value("gf-ai-stats")).get(sink_stats_key(project_id, sink_id))).value)

@@ -14,7 +14,7 @@ import pytest
 from projects import natsops
 from projects.streams import output_stream
 from sinks.worker.worker import SinkWorker
-from tests.sinks.test_sink_worker_steps import SMALL, options, project_with_sink, publish
+from tests.support import sink_harness as harness
 from tests.support.deadline import wait_for_async
 
 
@@ -32,14 +32,14 @@ async def dead_letters(js, project_id: str) -> list[dict]:
 async def test_an_undeliverable_sink_config_is_dead_lettered_at_once_and_recorded(nats_server, config, words):
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
-    project_id, sink_id = await project_with_sink(js, "https://placeholder.example/")
-    kv = await natsops.config_bucket(js, options().config_bucket, 1)
+    project_id, sink_id = await harness.project_with_sink(js, "https://placeholder.example/")
+    kv = await natsops.config_bucket(js, harness.steps_options().config_bucket, 1)
     await natsops.put_config_document(kv, {"projectId": project_id, "version": 2, "sinks": [
         {"id": sink_id, "name": "hook", "kind": "webhook", "enabled": True, "config": config}]})
-    worker = SinkWorker(options(), nc)  # production policy: transient failures would retry for ever
+    worker = SinkWorker(harness.steps_options(), nc)  # production policy: transient failures would retry for ever
     try:
         await worker.load_config()
-        await publish(js, project_id, "a")
+        await harness.publish_request(js, project_id, "a")
         started = time.monotonic()
         await wait_for_async(lambda: worker.process_batch(), message="the output was handled")
         assert time.monotonic() - started < 5, "no retry loop"
@@ -50,7 +50,7 @@ async def test_an_undeliverable_sink_config_is_dead_lettered_at_once_and_recorde
         stats = json.loads((await (await js.key_value("gf-ai-stats")).get(f"{project_id}.sink.{sink_id}")).value)
         assert stats["dlq"] == 1 and words in stats["lastError"] and stats.get("stalledSince") is None
     finally:
-        await natsops.delete_streams(js, project_id, SMALL)
+        await natsops.delete_streams(js, project_id, harness.SMALL_LIMITS)
         await worker.shutdown()
 
 

@@ -7,6 +7,8 @@ import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.loopback_http import serve_in_thread, stop_serving, write_answer
+
 
 class KeepAliveServer:
     """HTTP/1.1 with keep-alive on 127.0.0.1, optionally TLS; records (Host header, connection number)."""
@@ -31,12 +33,7 @@ class KeepAliveServer:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with server.lock:
                     server.requests.append((self.headers.get("Host", ""), self.number))
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                write_answer(self, status, body, headers)
 
             def log_message(self, *args):
                 pass
@@ -45,19 +42,19 @@ class KeepAliveServer:
         self.http.daemon_threads = True
         if tls is not None:
             self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
-        self.port = self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        self.port = serve_in_thread(self.http)
 
     def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        stop_serving(self.http)
 
 
-async def read_request(reader: asyncio.StreamReader) -> None:
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    """Read one request (head and Content-Length body); returns its head."""
     head = await reader.readuntil(b"\r\n\r\n")
     length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                    if line.lower().startswith(b"content-length:")), 0)
     await reader.readexactly(length)
+    return head
 
 
 async def raw_server(answer: bytes, then_every_300ms: bytes = b"") -> tuple[asyncio.AbstractServer, int]:

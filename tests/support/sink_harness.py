@@ -5,9 +5,11 @@ in for webhooks and Slack, a real sink worker in a thread, and project setup thr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nats
 
 from outbound import RetryPolicy
+from projects import natsops
 from projects.configsync import remove_project, sync_project
-from projects.streams import output_subject
+from projects.streams import StreamLimits, output_subject
 from sinks.worker.consumer import ConsumerOptions
 from sinks.worker.worker import SinkWorker, SinkWorkerSettings
 from tests.support.clients import client_for
@@ -201,3 +204,39 @@ def publish_output(js, project_id, payload, request_id: str = "req-1") -> dict:
 
     js.run(publish)
     return message
+
+
+# The sink worker driven step by step (tests/sinks/test_sink_worker_steps.py and friends).
+SMALL_LIMITS = StreamLimits(max_bytes=SMALL_STREAM_BYTES)  # JetStream reserves max_bytes: keep the server roomy
+# A config bucket of these tests' own: sink workers of other tests (the end-to-end ones run as
+# subprocesses) watch gf-ai-config and would share, and take, these tests' sink consumers.
+STEPS_BUCKET = f"gf-ai-config-steps-{uuid.uuid4().hex[:8]}"
+
+
+def steps_options(**retry) -> SinkWorkerSettings:
+    return dataclasses.replace(fast_options(**retry), config_bucket=STEPS_BUCKET)
+
+
+async def project_with_sink(js, url: str | None = None, *, bucket: str = STEPS_BUCKET, enabled: bool = True,
+                            kind: str = "webhook", name: str = "hook", config: dict | None = None,
+                            **sink) -> tuple[str, str]:
+    """A project with small streams and a config document in ``bucket`` listing one sink: a webhook
+    POSTing to ``url`` unless ``config`` says otherwise; ``sink`` adds fields (e.g. maxConcurrency)."""
+    project_id, sink_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await natsops.ensure_streams(js, project_id, SMALL_LIMITS)
+    kv = await natsops.config_bucket(js, bucket, 1)
+    config = config if config is not None else {"url": url, "method": "POST", "headers": {}}
+    await natsops.put_config_document(kv, {"projectId": project_id, "version": 1, "sinks": [
+        {"id": sink_id, "name": name, "kind": kind, "enabled": enabled, **sink, "config": config}]})
+    return project_id, sink_id
+
+
+async def publish_request(js, project_id: str, request_id: str, payload: dict | None = None) -> None:
+    message = {"projectId": project_id, "requestId": request_id, "receivedAt": "t", "payload": payload or {}}
+    await js.publish(output_subject(project_id), json.dumps(message).encode())
+
+
+async def publish_numbered(js, project_id: str, count: int) -> None:
+    """Outputs r0..r{count-1}, each with payload {"n": n}."""
+    for n in range(count):
+        await publish_request(js, project_id, f"r{n}", {"n": n})

@@ -19,6 +19,8 @@ from typing import Any
 
 from glassflow_ai import GlassFlow, parse_agent_request
 
+from tests.support.loopback_http import serve_in_thread, stop_serving, write_answer
+
 
 @dataclass
 class Request:
@@ -68,15 +70,13 @@ class StandIn:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, name=f"stand-in-{self.name}", daemon=True).start()
+        self.port = serve_in_thread(self.server, f"stand-in-{self.name}")
         return self
 
     def stop(self) -> None:
         """Stop listening: new connections are refused until ``start()``."""
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            stop_serving(self.server)
             self.server = None
 
     def close(self) -> None:
@@ -92,12 +92,9 @@ class StandIn:
         headers = dict(handler.headers.items())
         status, answer = self.respond(handler.command, raw, headers)
         payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        content_type = "text/plain" if isinstance(answer, bytes) else "application/json"
         try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "text/plain" if isinstance(answer, bytes) else "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.end_headers()
-            handler.wfile.write(payload)
+            write_answer(handler, status, payload, {"Content-Type": content_type})
         except OSError:
             pass  # the client went away (a killed worker): what it sent is recorded anyway
 

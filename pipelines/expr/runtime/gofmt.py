@@ -121,10 +121,8 @@ def _encode(v: Any, out: list[str], indent: str) -> None:
         out.append(_json_float(v))
     elif t is str:
         out.append(_json_string(v))
-    elif t is list:
-        _encode_block("[", "]", [("", x) for x in v], out, indent)
-    elif t is dict:
-        _encode_block("{", "}", [(_json_string(k) + ": ", v[k]) for k in sorted(v, key=go_bytes)], out, indent)
+    elif t is list or t is dict:
+        _encode_container(v, t is dict, out, indent)
     elif t is GoTime:
         out.append('"' + v.rfc3339nano() + '"')
     elif t is GoDuration:
@@ -135,19 +133,23 @@ def _encode(v: Any, out: list[str], indent: str) -> None:
         raise ExprRuntimeError(f"json: unsupported type: {go_type(v)}")
 
 
-def _encode_block(start: str, end: str, entries: list[tuple[str, Any]], out: list[str], indent: str) -> None:
-    """An array or object, one entry a line: `entries` are (prefix, value), the prefix being a key's `"k": `."""
-    if not entries:
-        out.append(start + end)
+def _encode_container(v: list | dict, is_map: bool, out: list[str], indent: str) -> None:
+    """An array, or an object with its keys in Go's byte order, one entry a line."""
+    if not v:
+        out.append("{}" if is_map else "[]")
         return
     inner = indent + "  "
-    out.append(start + "\n")
-    last = len(entries) - 1
-    for i, (prefix, x) in enumerate(entries):
-        out.append(inner + prefix)
-        _encode(x, out, inner)
+    out.append("{\n" if is_map else "[\n")
+    last = len(v) - 1
+    for i, x in enumerate(sorted(v, key=go_bytes) if is_map else v):
+        if is_map:
+            out.append(inner + _json_string(x) + ": ")
+            _encode(v[x], out, inner)
+        else:
+            out.append(inner)
+            _encode(x, out, inner)
         out.append(",\n" if i < last else "\n")
-    out.append(indent + end)
+    out.append(indent + ("}" if is_map else "]"))
 
 
 def _json_float(f: float) -> str:

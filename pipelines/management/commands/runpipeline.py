@@ -6,15 +6,12 @@ asyncio loop; everything else lives in ``pipelines.worker`` (runsink is built th
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from glassflow_site.fdlimit import connections_within_file_limit
 from glassflow_site.gctuning import tune_gc_for_records
-from glassflow_site.workerloop import WorkerStartError
+from glassflow_site.workerloop import run_from_command
 from pipelines.worker import PipelineWorker, PipelineWorkerSettings
 from runs.recorder import RunHistorySettings
 
@@ -45,14 +42,4 @@ class Command(BaseCommand):
         if options["worker_id"]:
             worker_settings.worker_id = options["worker_id"]
         tune_gc_for_records()
-        try:
-            asyncio.run(run(PipelineWorker(worker_settings)))
-        except WorkerStartError as exc:
-            raise CommandError(str(exc)) from None
-
-
-async def run(worker: PipelineWorker) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop.set)
-    await worker.run()
+        run_from_command(PipelineWorker(worker_settings))

@@ -8,15 +8,14 @@ SINK_REQUEST_TIMEOUT_SECONDS, overridden per process with the options below); a 
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from glassflow_site.fdlimit import raise_open_file_limit
-from glassflow_site.workerloop import WorkerStartError
+from glassflow_site.workerloop import run_from_command
 from outbound import RetryPolicy
 from sinks.worker.consumer import ConsumerOptions
 from sinks.worker.worker import SinkWorker, SinkWorkerSettings
@@ -54,14 +53,4 @@ class Command(BaseCommand):
         # Until the worker's own handler is installed nothing is in flight, so a SIGTERM during
         # start-up simply exits cleanly instead of killing the process with -15.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            asyncio.run(run(SinkWorker(worker_settings)))
-        except WorkerStartError as exc:
-            raise CommandError(str(exc)) from None
-
-
-async def run(worker: SinkWorker) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop.set)
-    await worker.run()
+        run_from_command(SinkWorker(worker_settings))
