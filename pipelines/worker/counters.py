@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATS_BUCKET = "gf-ai-stats"
-COUNTER_NAMES = ("received", "filtered", "filter_errors", "transform_errors", "batches_sent", "records_sent",
-                 "agent_errors", "dlq")
 
 
 @dataclass
@@ -43,6 +41,9 @@ class Counters:
     records_sent: int = 0
     agent_errors: int = 0
     dlq: int = 0
+
+
+COUNTER_NAMES = tuple(counter.name for counter in fields(Counters))
 
 
 SAMPLE_CHARS = 2000  # of the raw record shown beside the latest filter/transform error

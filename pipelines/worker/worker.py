@@ -109,10 +109,16 @@ class PipelineWorker(WorkerLoop):
         await self._set_state(project_id, "error", "configuration document is not JSON")
         await self._stop_runner(project_id)
 
-    async def _fail(self, project_id: str, error: str) -> None:
-        """The document cannot run: stop the pipeline and report why in the stats bucket."""
-        await self._stop_runner(project_id)
-        await self._set_state(project_id, "error", error)
+    async def _unless_config_error(self, project_id: str, step, value):
+        """``step(value)`` (parsing or compiling); on a ConfigError the pipeline is stopped, the error
+        reported in the stats bucket, and None returned."""
+        try:
+            return step(value)
+        except ConfigError as exc:
+            logger.error("%s; the pipeline stays stopped", exc)
+            await self._stop_runner(project_id)
+            await self._set_state(project_id, "error", str(exc))
+            return None
 
     async def apply(self, project_id: str, document: dict | None) -> None:
         """Bring this process in line with one project's document (None: the project is gone)."""
@@ -131,11 +137,8 @@ class PipelineWorker(WorkerLoop):
             self.stats.forget(project_id)
             logger.info("project %s was deleted; its pipeline is stopped", project_id)
             return
-        try:
-            config = parse_pipeline(document)
-        except ConfigError as exc:
-            logger.error("%s; the pipeline stays stopped", exc)
-            await self._fail(project_id, str(exc))
+        config = await self._unless_config_error(project_id, parse_pipeline, document)
+        if config is None:
             return
         if config.version < self.versions.get(project_id, 0):
             return  # an older document replayed by the watch after a newer one was applied
@@ -145,11 +148,8 @@ class PipelineWorker(WorkerLoop):
                 logger.info("project %s: pipeline disabled (version %d)", project_id, config.version)
             await self._set_state(project_id, "stopped", "")
             return
-        try:
-            compiled = compile_pipeline(config)
-        except ConfigError as exc:
-            logger.error("%s", exc)
-            await self._fail(project_id, str(exc))
+        compiled = await self._unless_config_error(project_id, compile_pipeline, config)
+        if compiled is None:
             return
         runner = self.runners.get(project_id)
         if runner is not None:

@@ -111,11 +111,8 @@ def test_key_use_is_recorded_in_the_keyuse_bucket_at_most_once_a_minute(receiver
     assert key_use(nats_server.url, project.key_prefix) == (stamp, revision)
 
 
-def test_keys_published_into_a_wiped_and_recreated_config_bucket_work(receiver, nats_server):
+def test_keys_published_into_a_wiped_and_recreated_config_bucket_work(receiver, nats_server, project):
     from django.core.management import call_command
-
-    project = support.make_project()
-    support.wait_until_key_works(receiver, project.key)
 
     async def wipe():
         nc = await nats.connect(nats_server.url, max_reconnect_attempts=0)

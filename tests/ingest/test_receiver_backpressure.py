@@ -51,10 +51,7 @@ def test_a_full_stream_gets_429_with_retry_after(receiver, nats_server, settings
     assert "stream is full" in json_refusal.json()["message"]
 
 
-def test_a_missing_stream_gets_503(receiver, nats_server):
-    project = support.make_project()
-    support.wait_until_key_works(receiver, project.key)
-
+def test_a_missing_stream_gets_503(receiver, nats_server, project):
     async def drop_raw_stream():
         nc = await nats.connect(nats_server.url, max_reconnect_attempts=0)
         try:
