@@ -6,24 +6,12 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from pipelines.models import Pipeline
-from projects.models import ApiKey, Membership, Project
-from sinks.models import Sink
+from tests.support.factories import project_state
 from tests.support.openapi import names_the_problem, operations
 
 pytestmark = pytest.mark.django_db
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def project_state(project_id) -> tuple:
-    """Everything a refused write could have changed."""
-    project = Project.objects.get(pk=project_id)
-    return (project.name, project.config_version,
-            sorted(Membership.objects.filter(project=project).values_list("user_id", "role")),
-            sorted(ApiKey.objects.filter(project=project).values_list("id", "revoked_at")),
-            sorted(Sink.objects.filter(project=project).values_list("id", "name", "enabled", "config")),
-            Pipeline.objects.filter(project=project).values_list("updated_at", flat=True).first())
 
 
 def request(world, role: str, method: str, template: str):
@@ -38,24 +26,26 @@ def scoped(schema: dict) -> list[tuple[str, str]]:
     return found
 
 
-def test_a_non_member_gets_404_for_every_project_operation(world, openapi):
-    before, wrong = project_state(world.team.project.pk), []
-    for method, path in scoped(openapi):
-        response = request(world, "outsider", method, path)
-        if response.status_code != 404 or not names_the_problem(response.json()):
+def refusals_missing(world, role: str, operations: list[tuple[str, str]], status: int) -> list[tuple]:
+    """The operations that did not answer ``role`` with ``status`` and a JSON body saying why."""
+    wrong = []
+    for method, path in operations:
+        response = request(world, role, method, path)
+        if response.status_code != status or not names_the_problem(response.json()):
             wrong.append((method, path, response.status_code, response.content[:200]))
-    assert wrong == []
+    return wrong
+
+
+def test_a_non_member_gets_404_for_every_project_operation(world, openapi):
+    before = project_state(world.team.project.pk)
+    assert refusals_missing(world, "outsider", scoped(openapi), 404) == []
     assert project_state(world.team.project.pk) == before
 
 
 def test_a_viewer_gets_403_for_every_write_and_changes_nothing(world, openapi):
-    before, wrong = project_state(world.team.project.pk), []
+    before = project_state(world.team.project.pk)
     writes = [(method, path) for method, path in scoped(openapi) if method in WRITES]
-    for method, path in writes:
-        response = request(world, "viewer", method, path)
-        if response.status_code != 403 or not names_the_problem(response.json()):
-            wrong.append((method, path, response.status_code, response.content[:200]))
-    assert wrong == []
+    assert refusals_missing(world, "viewer", writes, 403) == []
     assert project_state(world.team.project.pk) == before
 
 

@@ -9,14 +9,7 @@ import pytest
 from projects.streams import dlq_subject, raw_subject
 from tests.support.clients import client_for
 from tests.support.deadline import wait_for
-from tests.support.sink_harness import (
-    Reply,
-    StubServer,
-    WorkerThread,
-    add_sink,
-    consumer_info,
-    publish_output,
-)
+from tests.support.sink_harness import Reply, add_sink, consumer_info, publish_output
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,30 +81,24 @@ def test_replaying_a_pipeline_entry_puts_each_record_back_into_its_raw_subject(j
     assert client_for(team.admin).get(url(team)).json()["results"] == []
 
 
-def test_replaying_a_sink_entry_delivers_it_again_to_that_sink_only(js, nats_server, new_team):
+def test_replaying_a_sink_entry_delivers_it_again_to_that_sink_only(js, new_team, stub_servers, sink_worker):
     team = new_team()
-    failing, other = StubServer().up(), StubServer().up()
+    failing, other = stub_servers(), stub_servers()
     failing.default = Reply(400, b"invalid_payload")
-    worker = WorkerThread(nats_server.url).start()
-    try:
-        sink = add_sink(team, "alerts", "slack", {"webhook_url": failing.url()})
-        bystander = add_sink(team, "archive", "webhook", {"url": other.url()})
-        for each in (sink, bystander):
-            wait_for(lambda each=each: consumer_info(js, team.project.pk, each["id"]), message="consumer")
-        message = publish_output(js, team.project.pk, {"summary": "disk full"})
-        admin = client_for(team.admin)
-        (entry,) = wait_for(lambda: admin.get(url(team, "?stage=sink")).json()["results"], message="DLQ entry")
-        wait_for(lambda: len(other.received()) == 1, message="the other sink got the original")
-        failing.default = Reply(200)
-        assert admin.post(url(team, f"{entry['seq']}/replay/")).json() == {"replayed": 1, "messages": 1}
-        wait_for(lambda: len(failing.received()) == 2, message="replayed delivery")
-        wait_for(lambda: consumer_info(js, team.project.pk, bystander["id"]).num_pending == 0
-                 and consumer_info(js, team.project.pk, bystander["id"]).num_ack_pending == 0,
-                 message="the other sink skipped the replay")
-    finally:
-        worker.stop()
-        failing.down()
-        other.down()
+    sink = add_sink(team, "alerts", "slack", {"webhook_url": failing.url()})
+    bystander = add_sink(team, "archive", "webhook", {"url": other.url()})
+    for each in (sink, bystander):
+        wait_for(lambda each=each: consumer_info(js, team.project.pk, each["id"]), message="consumer")
+    message = publish_output(js, team.project.pk, {"summary": "disk full"})
+    admin = client_for(team.admin)
+    (entry,) = wait_for(lambda: admin.get(url(team, "?stage=sink")).json()["results"], message="DLQ entry")
+    wait_for(lambda: len(other.received()) == 1, message="the other sink got the original")
+    failing.default = Reply(200)
+    assert admin.post(url(team, f"{entry['seq']}/replay/")).json() == {"replayed": 1, "messages": 1}
+    wait_for(lambda: len(failing.received()) == 2, message="replayed delivery")
+    wait_for(lambda: consumer_info(js, team.project.pk, bystander["id"]).num_pending == 0
+             and consumer_info(js, team.project.pk, bystander["id"]).num_ack_pending == 0,
+             message="the other sink skipped the replay")
     assert "disk full" in failing.received()[-1].json()["text"]
     assert [r.json() for r in other.received()] == [message]
     assert client_for(team.admin).get(url(team)).json()["results"] == []

@@ -9,14 +9,7 @@ import pytest
 from projects.streams import dlq_subject, raw_subject
 from tests.support.clients import client_for
 from tests.support.deadline import wait_for
-from tests.support.sink_harness import (
-    Reply,
-    StubServer,
-    WorkerThread,
-    add_sink,
-    consumer_info,
-    publish_output,
-)
+from tests.support.sink_harness import Reply, add_sink, consumer_info, publish_output
 from tests.support.stats import project_stats, put_stats_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +36,7 @@ def test_a_new_project_has_zero_everywhere(js, new_team):
     assert body["filtered_out"] == body["batches_sent"] == body["agent_errors"] == 0
 
 
-def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
+def test_the_numbers_move_with_the_data_plane(js, new_team, stub_servers, sink_worker):
     team = new_team()
     pid = team.project.pk
     for i in range(3):
@@ -54,23 +47,17 @@ def test_the_numbers_move_with_the_data_plane(js, nats_server, new_team):
                           agent_errors=1, dlq=1)
     publish(js, dlq_subject(pid, "pipeline"), {"stage": "pipeline", "records": []})
 
-    good, bad = StubServer().up(), StubServer().up()
+    good, bad = stub_servers(), stub_servers()
     bad.default = Reply(400, b"invalid_payload")
-    worker = WorkerThread(nats_server.url).start()
-    try:
-        hook = add_sink(team, "hook", "webhook", {"url": good.url()})
-        chat = add_sink(team, "chat", "slack", {"webhook_url": bad.url()})
-        for sink in (hook, chat):
-            wait_for(lambda sink=sink: consumer_info(js, pid, sink["id"]), message="consumer")
-        publish_output(js, pid, {"summary": "one"})
-        publish_output(js, pid, {"summary": "two"})
-        body = wait_for(lambda: (lambda b: b if b["sinks"][hook["id"]]["deliveries"] == 2
-                                 and b["sinks"][chat["id"]]["dlq"] == 2 else None)(project_stats(team)),
-                        message="sink counters")
-    finally:
-        worker.stop()
-        good.down()
-        bad.down()
+    hook = add_sink(team, "hook", "webhook", {"url": good.url()})
+    chat = add_sink(team, "chat", "slack", {"webhook_url": bad.url()})
+    for sink in (hook, chat):
+        wait_for(lambda sink=sink: consumer_info(js, pid, sink["id"]), message="consumer")
+    publish_output(js, pid, {"summary": "one"})
+    publish_output(js, pid, {"summary": "two"})
+    body = wait_for(lambda: (lambda b: b if b["sinks"][hook["id"]]["deliveries"] == 2
+                             and b["sinks"][chat["id"]]["dlq"] == 2 else None)(project_stats(team)),
+                    message="sink counters")
     assert body["received"]["messages"] == 3 and body["received"]["bytes"] > 0
     assert body["pipeline_received"] == 5 and body["filtered_out"] == 3 and body["filter_errors"] == 1
     assert body["batches_sent"] == 2 and body["records_sent"] == 2 and body["agent_errors"] == 1

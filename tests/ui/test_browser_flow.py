@@ -85,6 +85,18 @@ def metric(page, key: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
+def replay(page, button: str, confirmation: str, receiver, expected: str, *, what: str) -> None:
+    """Press a replay button, see its confirmation, and wait until ``receiver`` (the agent or a
+    webhook stand-in) got a request again, the latest one containing ``expected``."""
+    from playwright.sync_api import expect
+
+    before = len(receiver.bodies)
+    page.get_by_role("button", name=button).click()
+    expect(page.locator(".messages")).to_contain_text(confirmation)
+    wait_for(lambda: len(receiver.bodies) > before, timeout=20, message=what)
+    assert expected in json.dumps(receiver.bodies[-1])
+
+
 def test_signup_to_replayed_dead_letter(web, stack):
     from playwright.sync_api import expect, sync_playwright
 
@@ -199,11 +211,7 @@ def run_flow(page, web: str, workers: Workers, agent: Agent, webhook: Recorder) 
     expect(page.locator("#dlq-payload")).to_contain_text("analysed")
     page.go_back()
     webhook.status = 200
-    delivered_before = len(webhook.bodies)
-    page.get_by_role("button", name="Replay all").click()
-    expect(page.locator(".messages")).to_contain_text("replayed")
-    wait_for(lambda: len(webhook.bodies) > delivered_before, timeout=20, message="replayed delivery")
-    assert "analysed" in json.dumps(webhook.bodies[-1])
+    replay(page, "Replay all", "replayed", webhook, "analysed", what="replayed delivery")
 
     # Runs: every batch the pipeline sent to the agent, joined with the output that came back.
     tab(page, "Runs")
@@ -221,11 +229,8 @@ def run_flow(page, web: str, workers: Workers, agent: Agent, webhook: Recorder) 
     expect(page.locator(".run-output").first).to_contain_text("analysed")
     expect(page.locator("#run-attempts")).to_contain_text("200")
     shot(page, "run-detail")
-    batches_before = len(agent.bodies)
-    page.get_by_role("button", name="Replay").click()
-    expect(page.locator(".messages")).to_contain_text("put back into the pipeline")
-    wait_for(lambda: len(agent.bodies) > batches_before, timeout=20, message="the replayed run reached the agent")
-    assert "db pool exhausted" in json.dumps(agent.bodies[-1])
+    replay(page, "Replay", "put back into the pipeline", agent, "db pool exhausted",
+           what="the replayed run reached the agent")
 
     # The rest of the pages, for the screenshots.
     tab(page, "Members")
