@@ -16,10 +16,9 @@ from accounts.throttling import form_rate_limited
 RATE_LIMITED = "Too many attempts from your address. Wait a minute and try again."
 
 
-class LoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
+class RateLimitedPost:
+    """A form view whose POSTs share the per-address attempt limit: over it, the form is shown
+    again with one error and a 429, and the form is not even checked."""
 
     def post(self, request, *args, **kwargs):
         if form_rate_limited(request):
@@ -28,6 +27,12 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, RATE_LIMITED)
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
+
+
+class LoginView(RateLimitedPost, auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,20 +65,12 @@ class LogoutView(auth_views.LogoutView):
     """POST-only logout (Django 5), redirecting to the login page."""
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change the password of the logged-in user; the session stays valid (Django updates its hash)."""
+class PasswordChangeView(RateLimitedPost, auth_views.PasswordChangeView):
+    """Change the password of the logged-in user; the session stays valid (Django updates its hash).
+    Guessing the old password from a borrowed session is as limited as guessing at login."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("projects:list")
-
-    def post(self, request, *args, **kwargs):
-        # Guessing the old password from a borrowed session is as limited as guessing at login.
-        if form_rate_limited(request):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, RATE_LIMITED)
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)

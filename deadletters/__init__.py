@@ -1,1 +1,1 @@
-"""Dead letters and statistics of a project's data plane, read straight from JetStream (no models)."""
+"""Dead letters of a project's pipeline and sinks: pages, API and the JetStream reads and replays behind them (no models)."""

@@ -124,6 +124,13 @@ def replay_messages(project_id: object, entry: dict) -> list[tuple[str, bytes, d
     raise ReplayError(f"unknown stage {entry.get('stage')!r}; expected one of {', '.join(DLQ_STAGES)}")
 
 
+def check_replayable(entry: dict, sinks: set[str]) -> None:
+    """A sink entry goes back only to its own sink, which must still exist and be enabled (``sinks``: their ids)."""
+    if entry.get("stage") == "sink" and str(entry.get("sinkId")) not in sinks:
+        raise ReplayError("the sink of this entry no longer exists or is disabled; "
+                          "enable it (or discard the entry) first")
+
+
 async def replay_entry(js: JetStreamContext, project_id: object, entry: dict) -> int:
     """Publish the entry's messages (waiting for every PubAck), then delete the entry; returns messages sent."""
     messages = replay_messages(project_id, entry)
@@ -166,3 +173,37 @@ async def discard_all(js: JetStreamContext, project_id: object, stage: str | Non
         await js.purge_stream(stream, subject=dlq_subject(project_id, stage) if stage else None,
                               seq=info.state.last_seq + 1)
     return count
+
+
+async def replay_one(js: JetStreamContext, project_id: object, seq: int, sinks: set[str]) -> int:
+    """Replay entry ``seq`` if it may be (``check_replayable``); returns the messages sent."""
+    entry = await get_entry(js, project_id, seq)
+    check_replayable(entry, sinks)
+    return await replay_entry(js, project_id, entry)
+
+
+async def _each(sequences: list[int], step) -> tuple[int, list[tuple[int, str]]]:
+    done, failed = 0, []
+    for seq in sequences:
+        try:
+            await step(seq)
+            done += 1
+        except (EntryNotFound, ReplayError) as exc:
+            failed.append((seq, str(exc)))
+    return done, failed
+
+
+async def replay_many(js: JetStreamContext, project_id: object, sequences: list[int] | None, stage: str | None,
+                      sinks: set[str]) -> tuple[int, list[tuple[int, str]]]:
+    """Replay ``sequences`` (None: every entry of ``stage`` present now): how many, and (seq, why not) of the rest."""
+    if sequences is None:
+        sequences = await all_sequences(js, project_id, stage)
+    return await _each(sequences, lambda seq: replay_one(js, project_id, seq, sinks))
+
+
+async def discard_many(js: JetStreamContext, project_id: object, sequences: list[int] | None,
+                       stage: str | None) -> tuple[int, list[tuple[int, str]]]:
+    """Discard ``sequences`` (None: purge every entry of ``stage``): how many, and (seq, why not) of the rest."""
+    if sequences is None:
+        return await discard_all(js, project_id, stage), []
+    return await _each(sequences, lambda seq: delete_entry(js, project_id, seq))

@@ -1,9 +1,9 @@
 """Dead letters page: entries newest first with stage, reason, attempts and time; payload view;
 replay and discard one entry, the selected ones, or all.
 
-Reading, replaying and discarding are ``deadletters.store``'s (through the NATS bridge), with
-the replay precondition of the API (``DeadLetterBase.check_replayable``), so the page and
-``/api/v1/projects/{id}/deadletters/`` behave the same.
+Reading, replaying and discarding are ``deadletters.store``'s (through the NATS bridge): the page
+and ``/api/v1/projects/{id}/deadletters/`` share the replay precondition and the bulk operations
+(``replay_many``, ``discard_many``), so they behave the same.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from deadletters import store
-from deadletters.api.views import DeadLetterBase
 from glassflow_site import pages
 from glassflow_site.htmx import redirect_to, render_page
 from glassflow_site.timestamps import parse_rfc3339
@@ -82,26 +81,13 @@ def dead_letter_action(request: HttpRequest, project_id) -> HttpResponse:
     action = request.POST.get("action", "")
     sequences = _selected(request)
     stage = request.POST.get("stage") if request.POST.get("stage") in ("pipeline", "sink") else None
+    targets = sequences if action in ("replay", "discard") else None  # None: every entry (of the stage)
     replayable = {str(pk) for pk in project.sinks.filter(enabled=True).values_list("pk", flat=True)}
-    check = DeadLetterBase().check_replayable
 
-    async def run(js) -> tuple[int, list[str]]:
-        if action == "discard-all":
-            return await store.discard_all(js, project.pk, stage), []
-        targets = sequences if action in ("replay", "discard") else await store.all_sequences(js, project.pk, stage)
-        done, failed = 0, []
-        for seq in targets:
-            try:
-                if action.startswith("replay"):
-                    entry = await store.get_entry(js, project.pk, seq)
-                    check(entry, replayable)
-                    await store.replay_entry(js, project.pk, entry)
-                else:
-                    await store.delete_entry(js, project.pk, seq)
-                done += 1
-            except (store.EntryNotFound, store.ReplayError) as exc:
-                failed.append(f"#{seq}: {exc}")
-        return done, failed
+    def run(js):
+        if action.startswith("replay"):
+            return store.replay_many(js, project.pk, targets, stage, replayable)
+        return store.discard_many(js, project.pk, targets, stage)
 
     if action not in ("replay", "discard", "replay-all", "discard-all"):
         messages.error(request, "Choose replay or discard.")
@@ -115,6 +101,6 @@ def dead_letter_action(request: HttpRequest, project_id) -> HttpResponse:
         else:
             verb = "replayed" if action.startswith("replay") else "discarded"
             messages.success(request, f"{done} dead letter{'s' if done != 1 else ''} {verb}.")
-            for problem in failed[:5]:
-                messages.error(request, f"Not {verb}: {problem}")
+            for seq, problem in failed[:5]:
+                messages.error(request, f"Not {verb}: #{seq}: {problem}")
     return redirect_to(request, reverse("projects:deadletters", args=[project.pk]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from deadletters.api.views import ProjectStatsView
+from projects.api.views import ProjectStatsView
 
 urlpatterns = [
     path("auth/", include("accounts.api.urls")),

@@ -13,13 +13,6 @@ class ProjectForm(forms.Form):
     name = forms.CharField(label="Project name", max_length=100,
                            widget=forms.TextInput(attrs={"placeholder": "checkout-service", "autocomplete": "off"}))
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("A project needs a name.")
-        return name
-
-
 class DeleteProjectForm(forms.Form):
     """Deleting is irreversible (streams go too), so the user types the project's name to confirm."""
 
@@ -64,9 +57,3 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(label="Key name", max_length=100,
                            widget=forms.TextInput(attrs={"placeholder": "checkout-service production",
                                                          "autocomplete": "off"}))
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("A key needs a name, for example the service that will use it.")
-        return name

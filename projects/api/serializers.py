@@ -17,12 +17,6 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "role", "created_at", "updated_at", "config_version", "config_published"]
         read_only_fields = ["id", "role", "created_at", "updated_at", "config_version", "config_published"]
 
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("A project needs a name.")
-        return value
-
     def get_role(self, project: Project) -> str | None:
         roles = self.context.get("roles") or {}
         return roles.get(project.pk)
@@ -65,13 +59,6 @@ class ApiKeySerializer(serializers.ModelSerializer):
         model = ApiKey
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
-
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("A key needs a name, for example the service that will use it.")
-        return value
-
 
 class NewApiKeySerializer(ApiKeySerializer):
     key = serializers.CharField(read_only=True, help_text="The secret. Shown only in this response.")

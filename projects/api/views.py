@@ -1,7 +1,9 @@
-"""Projects API: projects CRUD, members and API keys, every queryset scoped to the caller's projects."""
+"""Projects API: projects CRUD, members, API keys and the data-plane statistics, every queryset scoped to the
+caller's projects."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -9,8 +11,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects import services
+from projects import figures, services
 from projects.access import membership_for, projects_of
+from projects.api.jetstream import call
 from projects.api.serializers import (
     AddMemberSerializer,
     ApiKeySerializer,
@@ -173,3 +176,18 @@ class ApiKeyRevokeView(ProjectScoped, APIView):
     def post(self, request, project_id, key_id):
         key = get_object_or_404(ApiKey, project=self.project, pk=key_id)
         return Response(ApiKeySerializer(services.revoke_key(key)).data)
+
+
+class ProjectStatsView(ProjectScoped, APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, project_id):
+        project_id, bucket = self.project.pk, settings.STATS_BUCKET
+        data = call(lambda js: figures.project_stats(js, project_id, bucket))
+        names = {str(pk): name for pk, name in self.project.sinks.values_list("pk", "name")}
+        for sink_id, values in data["sinks"].items():
+            values["name"] = names.get(sink_id)
+        for sink_id in names.keys() - data["sinks"].keys():
+            data["sinks"][sink_id] = {"name": names[sink_id], "deliveries": 0, "failures": 0, "dlq": 0,
+                                      "last_error": "", "last_error_at": None, "last_success_at": None,
+                                      "lag": None}
+        return Response(data)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deadletters.api.views import call
+from projects.api.jetstream import call
 from projects.api.views import ProjectScoped
 from runs import store
 from runs.api.serializers import RunListQuerySerializer
@@ -33,10 +32,7 @@ class RunDetailView(ProjectScoped, APIView):
     @extend_schema(operation_id="projects_runs_retrieve", responses={200: dict})
     def get(self, request, project_id, request_id):
         project_id = self.project.pk
-        try:
-            return Response(call(lambda js: store.get_run(js, project_id, request_id)))
-        except store.RunNotFound as exc:
-            raise NotFound(str(exc)) from None
+        return Response(call(lambda js: store.get_run(js, project_id, request_id), missing=(store.RunNotFound,)))
 
 
 class RunReplayView(ProjectScoped, APIView):
@@ -44,9 +40,7 @@ class RunReplayView(ProjectScoped, APIView):
     def post(self, request, project_id, request_id):
         project_id = self.project.pk
         try:
-            sent = call(lambda js: store.replay_run(js, project_id, request_id))
-        except store.RunNotFound as exc:
-            raise NotFound(str(exc)) from None
+            sent = call(lambda js: store.replay_run(js, project_id, request_id), missing=(store.RunNotFound,))
         except store.ReplayError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response({"replayed": sent})
