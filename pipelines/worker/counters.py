@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATS_BUCKET = "gf-ai-stats"
-
 
 @dataclass
 class Counters:

@@ -6,11 +6,12 @@ import json
 import time
 
 import pytest
+from django.conf import settings
 
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner
 from pipelines.worker.agent import AgentClient
-from pipelines.worker.counters import STATS_BUCKET, StatsBook
+from pipelines.worker.counters import StatsBook
 from projects.natsops import stats_bucket
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
@@ -112,7 +113,7 @@ async def test_max_records_per_day_holds_the_rest_back_in_the_stream(nc, project
 
 
 async def test_the_days_record_count_survives_a_restart_and_is_shared_by_workers(nc, project, agent):
-    kv = await stats_bucket(nc.jetstream(), STATS_BUCKET, 1)
+    kv = await stats_bucket(nc.jetstream(), settings.STATS_BUCKET, 1)
     document = helpers.config_document(project, agent.url, batchSize=10, batchMaxWaitMs=20, maxRecordsPerDay=30)
 
     def runner_with_book(worker_id: str):

@@ -6,10 +6,10 @@ import json
 import uuid
 
 import pytest
+from django.conf import settings
 from nats.js.errors import KeyNotFoundError
 
 from pipelines.worker import PipelineWorker
-from pipelines.worker.counters import STATS_BUCKET
 from projects.natsops import config_bucket, put_config_document
 from tests.support import pipeline_worker as helpers
 from tests.support.deadline import wait_for_async
@@ -115,7 +115,7 @@ async def test_counters_are_published_to_the_stats_bucket(nc, project, agent, wo
     await put(nc, worker, helpers.config_document(project, agent.url, version=1, filter="severityNumber >= 17"))
     await wait_for_async(lambda: project in worker.runners)
     await helpers.publish_records(nc, project, [helpers.log_record(1), helpers.log_record(2, severity=9)])
-    kv = await nc.jetstream().key_value(STATS_BUCKET)
+    kv = await nc.jetstream().key_value(settings.STATS_BUCKET)
 
     async def published():
         try:
@@ -151,7 +151,7 @@ async def test_a_worker_restarted_with_the_same_id_continues_its_counters(nats_s
                              instance.stats.projects[project].counters.records_sent == n)
         finally:
             await instance.shutdown()
-    kv = await nc.jetstream().key_value(STATS_BUCKET)
+    kv = await nc.jetstream().key_value(settings.STATS_BUCKET)
     document = json.loads((await kv.get(f"{project}.pipeline.steady-worker")).value)
     assert document["records_sent"] == 2 and document["state"] == "stopped"
 
