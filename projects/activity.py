@@ -58,7 +58,7 @@ METRICS = (
 )
 
 
-def _flatten(stats: dict) -> dict:
+def _metrics(stats: dict) -> dict:
     """projects.figures.project_stats's nested answer as the dashboard's flat metrics."""
     sinks = stats.get("sinks") or {}
     errors = [(values.get("last_error_at") or "", values.get("last_error")) for values in sinks.values()
@@ -130,7 +130,7 @@ def read_stats(project_id: UUID) -> dict | None:
     bucket = settings.STATS_BUCKET
 
     async def numbers(js) -> dict:
-        return _flatten(await project_stats(js, project_id, bucket))
+        return _metrics(await project_stats(js, project_id, bucket))
 
     try:
         return bridge.call(numbers, timeout=5)
@@ -198,7 +198,7 @@ def health(projects: list) -> dict:
         for project_id in ids:
             try:
                 recent = await records_since(js, project_id, 3600)
-                flat = _flatten(await project_stats(js, project_id, settings.STATS_BUCKET))
+                flat = _metrics(await project_stats(js, project_id, settings.STATS_BUCKET))
             except Exception:  # noqa: BLE001  one project without streams must not blank the others
                 logger.debug("no health data for project %s", project_id, exc_info=True)
                 continue
