@@ -235,26 +235,36 @@ def test_recent_records_fill_the_playground_and_count_in_the_health_line(team, j
     assert "25 records in the last hour" in listing
 
 
-def test_dead_letters_are_listed_replayed_and_discarded(team, js):
+def put_dead_letters(js, pid, entries: list[dict]):
+    """The project's streams with ``entries`` in its DLQ; returns a reader of (raw, DLQ) message counts."""
     from projects.configsync import stream_limits
     from projects.natsops import ensure_streams
-    from projects.streams import dlq_stream, dlq_subject, raw_stream, raw_subject
-
-    pid = team.project.pk
-    entry = {"stage": "pipeline", "reason": "agent answered 400 Bad Request", "attempts": 1,
-             "lastError": "400 Bad Request", "failedAt": "2026-01-01T00:00:00Z",
-             "records": [{"body": "lost"}], "subject": raw_subject(pid, "logs")}
+    from projects.streams import dlq_stream, dlq_subject, raw_stream
 
     async def setup(jetstream):
         await ensure_streams(jetstream, pid, stream_limits())
-        for _ in range(2):
-            await jetstream.publish(dlq_subject(pid, "pipeline"), json.dumps(entry).encode())
+        for entry in entries:
+            await jetstream.publish(dlq_subject(pid, entry["stage"]), json.dumps(entry).encode())
 
     async def counts(jetstream):
         return ((await jetstream.stream_info(raw_stream(pid))).state.messages,
                 (await jetstream.stream_info(dlq_stream(pid))).state.messages)
 
     js.run(setup)
+    return lambda: js.run(counts)
+
+
+def pipeline_dead_letter(pid) -> dict:
+    from projects.streams import raw_subject
+
+    return {"stage": "pipeline", "reason": "agent answered 400 Bad Request", "attempts": 1,
+            "lastError": "400 Bad Request", "failedAt": "2026-01-01T00:00:00Z",
+            "records": [{"body": "lost"}], "subject": raw_subject(pid, "logs")}
+
+
+def test_dead_letters_are_listed_replayed_and_discarded(team, js):
+    pid = team.project.pk
+    counts = put_dead_letters(js, pid, [pipeline_dead_letter(pid)] * 2)
     client = client_as(team.admin)
     html = client.get(reverse("projects:deadletters", args=[pid])).content.decode()
     assert "agent answered 400 Bad Request" in html and html.count('name="seq"') == 2
@@ -262,7 +272,23 @@ def test_dead_letters_are_listed_replayed_and_discarded(team, js):
     assert "&quot;lost&quot;" in payload
     action = reverse("projects:deadletters_action", args=[pid])
     assert client.post(action, {"action": "replay", "seq": ["1"]}).status_code == 302
-    assert js.run(counts) == (1, 1)
+    assert counts() == (1, 1)
     client.post(action, {"action": "discard", "seq": ["2"]})
-    assert js.run(counts) == (1, 0)
+    assert counts() == (1, 0)
     assert client.get(reverse("projects:deadletter", args=[pid, 2])).status_code == 404
+
+
+def test_replay_all_and_discard_all_act_on_every_dead_letter_of_the_stage(team, js):
+    pid = team.project.pk
+    gone_sink = {"stage": "sink", "sinkId": "0" * 32, "sinkName": "gone", "reason": "r", "attempts": 1,
+                 "output": {"payload": 1}}
+    counts = put_dead_letters(js, pid, [pipeline_dead_letter(pid)] * 3 + [gone_sink])
+    client = client_as(team.admin)
+    action = reverse("projects:deadletters_action", args=[pid])
+    page = client.post(action, {"action": "replay-all", "stage": "pipeline"}, follow=True).content.decode()
+    assert "3 dead letters replayed." in page and counts() == (3, 1)
+    page = client.post(action, {"action": "replay-all"}, follow=True).content.decode()
+    assert "0 dead letters replayed." in page and "Not replayed: #4: the sink of this entry no longer exists" in page
+    assert counts() == (3, 1)
+    page = client.post(action, {"action": "discard-all"}, follow=True).content.decode()
+    assert "1 dead letter discarded." in page and counts() == (3, 0)
