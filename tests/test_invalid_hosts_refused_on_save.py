@@ -7,11 +7,11 @@ Before, such a URL passed the save-time check and only failed inside the deliver
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from projects.outbound import OutboundTargetError, check_url
-from tests.support.clients import client_for
+from tests.support.clients import client_as, client_for
+from tests.support.forms import pipeline_form, webhook_sink_form
 
 LONG_LABEL = "a" * 64
 LONG_NAME = ".".join(["b" * 60] * 5)  # 304 characters
@@ -57,14 +57,11 @@ def test_api_refuses_invalid_hosts_for_sinks_and_the_agent_endpoint(team, url, m
 
 @pytest.mark.django_db
 def test_ui_forms_refuse_an_invalid_host_with_the_reason(team):
-    client = Client()
-    client.force_login(team.admin)
+    client = client_as(team.admin)
     pid = team.project.pk
     sink = client.post(reverse("sinks:create", args=[pid, "webhook"]),
-                       {"action": "save", "name": "hook", "url": "https://hooks..example.com/x", "method": "POST",
-                        "h-count": "0"})
+                       webhook_sink_form(url="https://hooks..example.com/x"))
     assert sink.status_code == 400 and "empty label" in sink.content.decode()
-    pipeline = client.post(reverse("pipelines:edit", args=[pid]), {
-        "action": "save", "filter": "", "t-count": "0", "h-count": "0", "batch_size": "10",
-        "batch_max_wait_ms": "1000", "signals": ["logs"], "agent_endpoint": "https://hooks..example.com/x"})
+    pipeline = client.post(reverse("pipelines:edit", args=[pid]),
+                           pipeline_form(agent_endpoint="https://hooks..example.com/x"))
     assert "empty label" in pipeline.content.decode()

@@ -4,14 +4,14 @@ default (outages pause), set through the API and the editor/form, carried in sec
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from pipelines.models import Pipeline
 from pipelines.stages.config import parse_pipeline
 from projects.configdoc import build_config_document
 from sinks.models import Sink
-from tests.support.clients import client_for
+from tests.support.clients import client_as, client_for
+from tests.support.forms import pipeline_form, webhook_sink_form
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,9 @@ def test_a_pipeline_pauses_on_outages_unless_dead_letter_after_is_set(team):
 
 
 def test_the_editor_saves_dead_letter_after_and_an_empty_box_means_never(team):
-    client = Client()
-    client.force_login(team.admin)
-    form = {"action": "save", "filter": "", "t-count": "0", "h-count": "0", "agent_endpoint": "",
-            "batch_size": "10", "batch_max_wait_ms": "1000", "signals": ["logs"], "max_concurrency": "64",
-            "max_batches_per_minute": "", "max_records_per_day": "", "dead_letter_after_minutes": "30"}
+    client = client_as(team.admin)
+    form = pipeline_form(max_concurrency="64", max_batches_per_minute="", max_records_per_day="",
+                         dead_letter_after_minutes="30")
     url = reverse("pipelines:edit", args=[team.project.pk])
     assert client.post(url, form).status_code in (200, 302)
     assert Pipeline.objects.get(project=team.project).dead_letter_after_minutes == 30
@@ -48,18 +46,15 @@ def test_the_editor_saves_dead_letter_after_and_an_empty_box_means_never(team):
 
 
 def test_the_sink_form_saves_dead_letter_after(team):
-    client = Client()
-    client.force_login(team.admin)
+    client = client_as(team.admin)
     pid = team.project.pk
     response = client.post(reverse("sinks:create", args=[pid, "webhook"]),
-                           {"action": "save", "name": "hook", "url": "https://hooks.example.com/x", "method": "POST",
-                            "h-count": "0", "enabled": "on", "dead_letter_after_minutes": "10"})
+                           webhook_sink_form(enabled="on", dead_letter_after_minutes="10"))
     assert response.status_code == 302, response.content
     sink = Sink.objects.get(project=team.project, name="hook")
     assert sink.dead_letter_after_minutes == 10
     assert 'placeholder="never" value="10"' in client.get(reverse("sinks:edit", args=[pid, sink.pk])).content.decode()
     assert client.post(reverse("sinks:edit", args=[pid, sink.pk]),
-                       {"action": "save", "name": "hook", "url": "https://hooks.example.com/x", "method": "POST",
-                        "h-count": "0", "enabled": "on", "dead_letter_after_minutes": ""}).status_code == 302
+                       webhook_sink_form(enabled="on", dead_letter_after_minutes="")).status_code == 302
     sink.refresh_from_db()
     assert sink.dead_letter_after_minutes is None
