@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from projects.access import can, membership_for
 from projects.models import Membership, Role
 from projects.natsbridge import NatsUnavailable, bridge
 from projects.streamscan import Page
+from projects.tenancy import can, membership_for
 
 
 def page_context(membership: Membership, tab: str, **extra) -> dict:

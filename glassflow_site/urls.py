@@ -24,6 +24,6 @@ urlpatterns = [
     path("internal/v1/", include("projects.internal.urls")),
 ]
 
-handler400 = "glassflow_site.errors.bad_request"
-handler404 = "glassflow_site.errors.not_found"
-handler500 = "glassflow_site.errors.server_error"
+handler400 = "glassflow_site.error_pages.bad_request"
+handler404 = "glassflow_site.error_pages.not_found"
+handler500 = "glassflow_site.error_pages.server_error"

@@ -25,7 +25,7 @@
   Retry-After honoured, optional give-up.
 
 A caller maps only its own answers to messages: the agent delivery in
-``pipelines.worker.agent``, each sink kind in ``sinks/kinds/`` (``raise_for_answer``).
+``pipelines.worker.agentclient``, each sink kind in ``sinks/kinds/`` (``raise_for_answer``).
 """
 
 from __future__ import annotations

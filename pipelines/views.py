@@ -26,10 +26,10 @@ from pipelines.models import Pipeline
 from pipelines.signals import filter_warning
 from pipelines.stages.config import PIPELINE_NUMBERS
 from pipelines.validation import check_expression
-from projects.access import can
 from projects.configsync import config_changed
 from projects.models import Membership, Role
 from projects.natsbridge import NatsUnavailable, bridge
+from projects.tenancy import can
 
 RECENT_RECORDS = 20
 

@@ -37,11 +37,11 @@ Decisions where the specification is silent (see also the module docstrings):
 
 from __future__ import annotations
 
+from .datapoints import flatten_metrics
 from .decode import JSON, PROTOBUF, OtlpDecodeError, UnsupportedContentType, decode_request, encoding_for
 from .flatten import flatten_logs, flatten_spans
-from .metrics import flatten_metrics
+from .primitives import any_value, attributes, format_timestamp, hex_id
 from .responses import CONTENT_TYPES, encode_response, encode_status
-from .values import any_value, attributes, format_timestamp, hex_id
 
 __all__ = [
     "CONTENT_TYPES",

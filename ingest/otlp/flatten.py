@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .values import any_value, attributes, format_timestamp, hex_id, optional_timestamp, scope_dict
+from .primitives import any_value, attributes, format_timestamp, hex_id, optional_timestamp, scope_dict
 
 SPAN_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 STATUS_CODES = ("UNSET", "OK", "ERROR")

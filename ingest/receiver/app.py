@@ -34,11 +34,11 @@ from projects.streams import raw_subject
 from .agentoutput import handle_agent_output
 from .asgi import Receive, Scope, Send, header, header_map, respond, respond_json, respond_rejected
 from .body import RECORD_ROOM, ClientDisconnected, decode_content, read_body
-from .config import ReceiverConfig
 from .errors import Rejected
 from .grpcserver import start_grpc_server, stop_grpc_server
 from .keyindex import ProjectKey, presented_key
 from .publisher import PublishError
+from .receiver_config import ReceiverConfig
 from .runtime import Runtime
 
 logger = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ import time
 from glassflow_site.supervision import supervise
 from projects.configwatch import ConfigWatch
 
-from .config import ReceiverConfig
 from .keyindex import KeyIndex
 from .keyuse_writer import KeyUsageRecorder
 from .metrics import ReceiverMetrics
 from .publisher import AckClient, AckPublisher
+from .receiver_config import ReceiverConfig
 
 logger = logging.getLogger(__name__)
 

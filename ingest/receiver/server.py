@@ -21,7 +21,7 @@ import tempfile
 import uvicorn
 
 from glassflow_site.gctuning import tune_gc_for_records
-from ingest.receiver.config import GRACE_ENV, GRPC_LISTEN_ENV, WORKERS_ENV
+from ingest.receiver.receiver_config import GRACE_ENV, GRPC_LISTEN_ENV, WORKERS_ENV
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from deadletters.publish import DeadLetterWriter
 from glassflow_site.supervision import report_failure, supervise
 from pipelines.stages.batching import Batcher
 from pipelines.stages.records import CompiledPipeline, RecordOutcome
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from pipelines.worker.batchcall import deliver_batch
 from pipelines.worker.counters import ProjectStats
 from pipelines.worker.flow import DeliveryGate

@@ -26,7 +26,7 @@ from glassflow_site.supervision import SupervisionCollector
 from glassflow_site.workerloop import WorkerLoop, WorkerLoopSettings
 from pipelines.stages.config import ConfigError, parse_pipeline
 from pipelines.stages.records import compile_pipeline
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from pipelines.worker.counters import StatsBook, StatsCollector, safe_worker_id
 from pipelines.worker.runner import PipelineRunner
 from projects.configwatch import UnreadableDocument, document_version

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import figures, services
-from projects.access import membership_for, projects_of
 from projects.api.jetstream import call
 from projects.api.serializers import (
     AddMemberSerializer,
@@ -24,6 +23,7 @@ from projects.api.serializers import (
 )
 from projects.key_last_used import refresh_last_used
 from projects.models import ApiKey, Membership, Role
+from projects.tenancy import membership_for, projects_of
 
 
 class ProjectScoped:

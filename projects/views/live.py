@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
-from projects.access import membership_for
+from projects.tenancy import membership_for
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from glassflow_site.htmx import redirect_to, render_page
 from glassflow_site.pages import page_context, project_page
 from projects import services
-from projects.access import can
 from projects.forms import InviteForm, RoleForm
 from projects.models import Membership, Role
+from projects.tenancy import can
 
 
 def _render(request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200,

@@ -115,7 +115,7 @@ def _reachable(url: str) -> bool:
 
 
 def test_metric_files_of_a_previous_run_are_cleared_so_they_are_not_summed_in(tmp_path, monkeypatch):
-    from ingest.receiver.config import GRACE_ENV, GRPC_LISTEN_ENV, WORKERS_ENV
+    from ingest.receiver.receiver_config import GRACE_ENV, GRPC_LISTEN_ENV, WORKERS_ENV
     from ingest.receiver.server import prepare_worker_environment
 
     for name in (GRPC_LISTEN_ENV, WORKERS_ENV, GRACE_ENV):

@@ -9,7 +9,7 @@ import pytest
 
 from outbound import Outbound, Verdict
 from pipelines.validation import clean_headers
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from sinks.kinds.base import DeliveryContext
 from sinks.kinds.webhook import WebhookKind
 from tests.support.outbound_peers import KeepAliveServer, raw_server, trickling_server

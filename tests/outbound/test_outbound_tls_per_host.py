@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from outbound import Outbound, Verdict
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from sinks.kinds.base import DeliveryContext, TransportError
 from sinks.kinds.webhook import WebhookKind
 from tests.support.outbound_peers import KeepAliveServer

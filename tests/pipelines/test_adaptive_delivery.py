@@ -10,7 +10,7 @@ from django.conf import settings
 
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from pipelines.worker.counters import StatsBook
 from projects.natsops import stats_bucket
 from tests.support import pipeline_worker as helpers

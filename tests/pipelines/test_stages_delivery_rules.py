@@ -11,7 +11,7 @@ from deadletters.entries import build_entry, encode_entries, entry_id
 from glassflow_site.timestamps import format_rfc3339
 from outbound import gave_up_reason
 from pipelines.stages import Batcher
-from pipelines.stages.retry import rejection_reason
+from pipelines.stages.refusals import rejection_reason
 
 
 @pytest.mark.parametrize(("size", "wait", "events", "expected"), [

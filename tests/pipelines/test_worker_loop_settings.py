@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glassflow_site.workerloop import WorkerLoopSettings
-from ingest.receiver.config import ReceiverConfig
+from ingest.receiver.receiver_config import ReceiverConfig
 from outbound import RetryPolicy
 from pipelines.worker import PipelineWorkerSettings
 from sinks.worker.consumer import ConsumerOptions

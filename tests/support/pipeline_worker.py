@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipelines.stages import compile_pipeline, parse_pipeline
 from pipelines.worker import PipelineRunner, PipelineWorkerSettings
-from pipelines.worker.agent import AgentClient
+from pipelines.worker.agentclient import AgentClient
 from pipelines.worker.counters import Counters, ProjectStats
 from projects.natsops import ensure_streams
 from projects.streams import StreamLimits, raw_subject

@@ -28,7 +28,7 @@ from nats.js.errors import NotFoundError
 
 from glassflow_site.natsserver import free_port
 from ingest.receiver.app import ReceiverApp
-from ingest.receiver.config import DEFAULT_KEYUSE_BUCKET, ReceiverConfig
+from ingest.receiver.receiver_config import DEFAULT_KEYUSE_BUCKET, ReceiverConfig
 from projects.natsops import config_bucket, delete_streams, remove_config_document
 from projects.streams import StreamLimits
 from tests.support.clients import client_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from glassflow_site.fdlimit import raise_open_file_limit
-from ingest.receiver.config import ReceiverConfig
+from ingest.receiver.receiver_config import ReceiverConfig
 from ingest.receiver.server import serve
 
 # Clients (OTLP exporters, collectors) keep connections open; systemd's default soft limit is 1024.

@@ -11,7 +11,7 @@ import ssl
 from dataclasses import dataclass
 
 from outbound import Answer, Outbound, status_text
-from pipelines.stages.retry import rejection_reason
+from pipelines.stages.refusals import rejection_reason
 
 TARGET = "the agent endpoint"
 

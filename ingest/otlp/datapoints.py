@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .flatten import scoped
-from .values import attributes, finite_or_none, format_timestamp, optional_timestamp
+from .primitives import attributes, finite_or_none, format_timestamp, optional_timestamp
 
 TEMPORALITIES = ("UNSPECIFIED", "DELTA", "CUMULATIVE")
 
