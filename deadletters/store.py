@@ -20,7 +20,7 @@ from nats.js.errors import APIError, NotFoundError
 from deadletters.entries import REPLAY_SINK_HEADER
 from glassflow_site.timestamps import format_rfc3339
 from projects.streams import DLQ_STAGES, SIGNAL_SUBJECT, dlq_stream, dlq_subject, output_subject, raw_subject
-from projects.streamscan import CHUNK, MAX_SEQ, NewestFirst, Page, get_message
+from projects.streamscan import CHUNK, MAX_SEQ, NewestFirst, Page, get_message, newest_page
 
 NO_MESSAGE = 10057  # JetStream's answer to deleting a sequence that is not (or no longer) there
 
@@ -51,24 +51,14 @@ def decode_entry(project_id: object, seq: int, subject: str | None, data: bytes 
 async def list_entries(js: JetStreamContext, project_id: object, *, stage: str | None = None, limit: int = 50,
                        cursor: int | None = None) -> Page:
     """A page of entries, newest first; ``cursor`` continues below the sequence it names."""
-    stream = dlq_stream(project_id)
-    try:
-        info = await js.stream_info(stream)
-    except NotFoundError:
-        return Page()
     wanted = dlq_subject(project_id, stage) if stage else None
-    top = info.state.last_seq if cursor is None else min(info.state.last_seq, cursor - 1)
-    scan, page = NewestFirst(js, stream, info.state.first_seq, top), Page()
-    while chunk := await scan.next_chunk():
-        for s, msg in chunk:
-            if msg is None or (wanted and msg.subject != wanted):
-                continue
-            page.items.append(decode_entry(project_id, s, msg.subject, msg.data, msg.time))
-            if len(page.items) == limit:
-                page.next_cursor = scan.cursor_at(s)
-                return page
-    page.next_cursor = scan.cursor_left()
-    return page
+
+    async def entry(scan: NewestFirst, seq: int, msg) -> dict | None:
+        if wanted and msg.subject != wanted:
+            return None
+        return decode_entry(project_id, seq, msg.subject, msg.data, msg.time)
+
+    return await newest_page(js, dlq_stream(project_id), cursor, limit, entry)
 
 
 async def get_entry(js: JetStreamContext, project_id: object, seq: int) -> dict:

@@ -43,26 +43,19 @@ def _row(entry: dict, sink_names: dict[str, str]) -> dict:
 @login_required
 @require_GET
 def dead_letters(request: HttpRequest, project_id) -> HttpResponse:
-    membership, context = pages.project_page(request, project_id, "deadletters")
-    project = membership.project
-    cursor = pages.cursor_param(request)
-    stage = pages.choice_param(request, "stage", ("pipeline", "sink"))
-    page, error = pages.read_list(
-        lambda js: store.list_entries(js, project.pk, stage=stage, limit=PAGE_SIZE, cursor=cursor), "dead letters")
-    sink_names = {str(pk): name for pk, name in project.sinks.values_list("pk", "name")}
-    context.update(stage=stage, rows=[_row(entry, sink_names) for entry in page.items], next_cursor=page.next_cursor,
-                   cursor=cursor, error=error)
+    membership, context, page, stage = pages.stream_list_page(
+        request, project_id, "deadletters", filter_name="stage", choices=("pipeline", "sink"), what="dead letters",
+        read=lambda js, pk, stage, cursor: store.list_entries(js, pk, stage=stage, limit=PAGE_SIZE, cursor=cursor))
+    sink_names = {str(pk): name for pk, name in membership.project.sinks.values_list("pk", "name")}
+    context.update(stage=stage, rows=[_row(entry, sink_names) for entry in page.items])
     return render_page(request, "deadletters/deadletters.html", "deadletters/partials/deadletters.html", context)
 
 
-@login_required
-@require_GET
-@pages.nats_down_is_503
+@pages.stream_item_view
 def dead_letter(request: HttpRequest, project_id, seq: int) -> HttpResponse:
-    membership, context = pages.project_page(request, project_id, "deadletters")
-    entry = pages.read_or_404(lambda js: store.get_entry(js, membership.project.pk, seq),
-                              (store.EntryNotFound, NatsRejected),
-                              "No such dead letter: it may have been replayed or discarded.")
+    _, context, entry = pages.stream_item_page(
+        request, project_id, "deadletters", lambda js, pk: store.get_entry(js, pk, seq),
+        (store.EntryNotFound, NatsRejected), "No such dead letter: it may have been replayed or discarded.")
     context.update(entry=entry, row=_row(entry, {}),
                    payload=json.dumps(entry, indent=2, ensure_ascii=False, default=str))
     return render_page(request, "deadletters/deadletter.html", "deadletters/partials/deadletter_payload.html", context)

@@ -10,7 +10,7 @@ and ``field_errors`` flattens them for the form's fields.
 Pages that read a project's streams (dead letters, run history) take their ``cursor`` and
 filter with ``cursor_param`` and ``choice_param``, read a page with ``read_list`` (an empty list and
 a message while NATS is unreachable) and one item with ``read_or_404`` (503 through
-``nats_down_is_503``).
+``stream_item_view``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
 
 from projects.models import Membership, Role
 from projects.natsbridge import NatsUnavailable, bridge
@@ -88,8 +90,46 @@ def read_or_404(operation, missing: tuple[type[Exception], ...], gone: str):
         raise Http404(gone) from None
 
 
-def nats_down_is_503(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A page that cannot be shown without NATS answers 503 with a short message while it is unreachable."""
+def form_page(request: HttpRequest, project_id, tab: str, min_role: Role, render, make_form):
+    """A project page that shows a list with a form under it (keys, members). GET renders it for
+    any member; a POST needs ``min_role`` and a valid ``make_form(data, membership)``. Returns
+    ``(response, None, None)`` when the view is done (the page, or the form again with 400),
+    else ``(None, membership, form)`` for the view to act on the valid form."""
+    if request.method == "GET":
+        return render(request, project_page(request, project_id, tab)[0]), None, None
+    membership, _ = project_page(request, project_id, tab, min_role)
+    form = make_form(request.POST, membership)
+    if not form.is_valid():
+        return render(request, membership, form=form, status=400), None, None
+    return None, membership, form
+
+
+def stream_list_page(request: HttpRequest, project_id, tab: str, *, filter_name: str, choices, read,
+                     what: str) -> tuple[Membership, dict, Page, str | None]:
+    """The common half of a paged list read from a project's stream (dead letters, runs): the
+    membership and page context, the ``cursor`` and the ``filter_name`` parameters, and one page
+    from ``read(js, project_id, chosen, cursor)`` (empty, with ``error`` set, while NATS is down)."""
+    membership, context = project_page(request, project_id, tab)
+    cursor = cursor_param(request)
+    chosen = choice_param(request, filter_name, choices)
+    page, error = read_list(lambda js: read(js, membership.project.pk, chosen, cursor), what)
+    context.update(cursor=cursor, next_cursor=page.next_cursor, error=error)
+    return membership, context, page, chosen
+
+
+def stream_item_page(request: HttpRequest, project_id, tab: str, read, missing: tuple[type[Exception], ...],
+                     gone: str) -> tuple[Membership, dict, object]:
+    """One item of a project's stream for a detail page: ``read(js, project_id)``, 404 with ``gone``
+    when it raises one of ``missing``."""
+    membership, context = project_page(request, project_id, tab)
+    return membership, context, read_or_404(lambda js: read(js, membership.project.pk), missing, gone)
+
+
+def stream_item_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A logged-in GET page of one stream item: it cannot be shown without NATS, so it answers 503
+    with a short message while NATS is unreachable."""
+    @login_required
+    @require_GET
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:

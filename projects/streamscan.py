@@ -42,8 +42,22 @@ class NewestFirst:
     def __init__(self, js: JetStreamContext, stream: str, first_seq: int, top: int):
         self.js, self.stream = js, stream
         self.first = max(first_seq, 1)
-        self.seq = top  # the next sequence to read
+        self.seq = self.top = top  # the next sequence to read; where the scan started
+        self.last = top  # the stream's newest sequence when the scan started (set by ``below``)
         self.scanned = 0
+
+    @classmethod
+    async def below(cls, js: JetStreamContext, stream: str, cursor: int | None) -> NewestFirst | None:
+        """A scan from the newest message, or from just below ``cursor`` (a page after the first);
+        None when the stream does not exist (no page to show yet)."""
+        try:
+            info = await js.stream_info(stream)
+        except NotFoundError:
+            return None
+        last = info.state.last_seq
+        scan = cls(js, stream, info.state.first_seq, last if cursor is None else min(last, cursor - 1))
+        scan.last = last
+        return scan
 
     async def next_chunk(self) -> list[tuple[int, Any]]:
         """The next ``CHUNK`` sequences and messages, newest first; empty at the oldest or the scan limit."""
@@ -62,3 +76,25 @@ class NewestFirst:
     def cursor_left(self) -> int | None:
         """The cursor after the scan stopped (scan limit, or None at the oldest)."""
         return self.seq + 1 if self.seq >= self.first else None
+
+
+async def newest_page(js: JetStreamContext, stream: str, cursor: int | None, limit: int, item_of) -> Page:
+    """A page of at most ``limit`` items, newest first, from ``cursor`` down (or from the newest).
+
+    ``await item_of(scan, seq, msg)`` turns each stored message into an item, or None to skip it;
+    the page's ``next_cursor`` says where the next page starts (None at the oldest message).
+    """
+    scan, page = await NewestFirst.below(js, stream, cursor), Page()
+    if scan is None:
+        return page
+    while chunk := await scan.next_chunk():
+        for seq, msg in chunk:
+            item = None if msg is None else await item_of(scan, seq, msg)
+            if item is None:
+                continue
+            page.items.append(item)
+            if len(page.items) == limit:
+                page.next_cursor = scan.cursor_at(seq)
+                return page
+    page.next_cursor = scan.cursor_left()
+    return page

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from projects.streams import SIGNAL_SUBJECT, raw_subject, runs_stream, runs_subject
-from projects.streamscan import NewestFirst, Page
+from projects.streamscan import NewestFirst, Page, newest_page
 from runs.recorder import run_token
 
 MAX_EVENTS_PER_RUN = 1_000
@@ -103,35 +103,22 @@ async def list_runs(js: JetStreamContext, project_id: object, *, status: str | N
                     cursor: int | None = None) -> Page:
     """A page of runs, newest first, optionally only those with ``status`` (or ``no-output``)."""
     stream = runs_stream(project_id)
-    try:
-        info = await js.stream_info(stream)
-    except NotFoundError:
-        return Page()
-    last = info.state.last_seq
-    top = last if cursor is None else min(last, cursor - 1)
     seen: dict[str, list[tuple[int, dict]]] = {}
-    scan, page = NewestFirst(js, stream, info.state.first_seq, top), Page()
-    while chunk := await scan.next_chunk():
-        for s, msg in chunk:
-            if msg is None:
-                continue
-            token = msg.subject.rsplit(".", 1)[-1]
-            event = _decode(msg.data)
-            seen.setdefault(token, []).append((s, event))
-            if event.get("type") != "start":
-                continue
-            events = [e for _, e in sorted(seen.pop(token))]
-            if top < last:  # events stored after the window we scanned (pages after the first)
-                events += await _events_by_subject(js, stream, msg.subject, top + 1)
-            run = fold(event.get("requestId"), events)
-            if not matches(run, status):
-                continue
-            page.items.append(summary(run))
-            if len(page.items) == limit:
-                page.next_cursor = scan.cursor_at(s)
-                return page
-    page.next_cursor = scan.cursor_left()
-    return page
+
+    async def run_started(scan: NewestFirst, seq: int, msg) -> dict | None:
+        """The run whose ``start`` event is at ``seq``; events scanned before it are its later ones."""
+        token = msg.subject.rsplit(".", 1)[-1]
+        event = _decode(msg.data)
+        seen.setdefault(token, []).append((seq, event))
+        if event.get("type") != "start":
+            return None
+        events = [e for _, e in sorted(seen.pop(token))]
+        if scan.top < scan.last:  # events stored after the window we scanned (pages after the first)
+            events += await _events_by_subject(js, stream, msg.subject, scan.top + 1)
+        run = fold(event.get("requestId"), events)
+        return summary(run) if matches(run, status) else None
+
+    return await newest_page(js, stream, cursor, limit, run_started)
 
 
 async def get_run(js: JetStreamContext, project_id: object, request_id: str) -> dict:

@@ -54,24 +54,18 @@ def _row(run: dict) -> dict:
 @login_required
 @require_GET
 def runs(request: HttpRequest, project_id) -> HttpResponse:
-    membership, context = pages.project_page(request, project_id, "runs")
-    project = membership.project
-    cursor = pages.cursor_param(request)
-    status = pages.choice_param(request, "status", store.FILTERS)
-    page, error = pages.read_list(
-        lambda js: store.list_runs(js, project.pk, status=status, limit=PAGE_SIZE, cursor=cursor), "the run history")
-    context.update(status=status or "", filters=FILTERS, rows=[_row(run) for run in page.items],
-                   next_cursor=page.next_cursor, error=error)
+    _, context, page, status = pages.stream_list_page(
+        request, project_id, "runs", filter_name="status", choices=store.FILTERS, what="the run history",
+        read=lambda js, pk, status, cursor: store.list_runs(js, pk, status=status, limit=PAGE_SIZE, cursor=cursor))
+    context.update(status=status or "", filters=FILTERS, rows=[_row(run) for run in page.items])
     return render_page(request, "runs/runs.html", "runs/partials/runs.html", context)
 
 
-@login_required
-@require_GET
-@pages.nats_down_is_503
+@pages.stream_item_view
 def run(request: HttpRequest, project_id, request_id: str) -> HttpResponse:
-    membership, context = pages.project_page(request, project_id, "runs")
-    found = pages.read_or_404(lambda js: store.get_run(js, membership.project.pk, request_id),
-                              (store.RunNotFound,), "No such run: it may have aged out of the run history.")
+    _, context, found = pages.stream_item_page(
+        request, project_id, "runs", lambda js, pk: store.get_run(js, pk, request_id),
+        (store.RunNotFound,), "No such run: it may have aged out of the run history.")
     attempts = [{**attempt, "time": _time(attempt.get("at"))} for attempt in found["attempts"]]
     outputs = [{**output, "json": json.dumps(output["payload"], indent=2, ensure_ascii=False, default=str)}
                for output in found["outputs"]]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
-from glassflow_site.pages import page_context, project_page
+from glassflow_site.pages import form_page, page_context, project_page
 from projects import services
 from projects.forms import ApiKeyForm
 from projects.models import ApiKey, Membership, Role
@@ -35,12 +35,10 @@ def _render(request: HttpRequest, membership: Membership, form: ApiKeyForm | Non
 @login_required
 @require_http_methods(["GET", "POST"])
 def keys(request: HttpRequest, project_id) -> HttpResponse:
-    if request.method == "GET":
-        return _render(request, project_page(request, project_id, "keys")[0])
-    membership, _ = project_page(request, project_id, "keys", Role.ADMIN)
-    form = ApiKeyForm(request.POST)
-    if not form.is_valid():
-        return _render(request, membership, form=form, status=400)
+    response, membership, form = form_page(request, project_id, "keys", Role.ADMIN, _render,
+                                           lambda data, membership: ApiKeyForm(data))
+    if response is not None:
+        return response
     key, secret = services.mint_key(membership.project, form.cleaned_data["name"], request.user)
     # Rendered, not redirected: a redirect would have to carry the secret somewhere.
     return _render(request, membership, new_key=key, secret=secret)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from glassflow_site.htmx import redirect_to, render_page
-from glassflow_site.pages import page_context, project_page
+from glassflow_site.pages import form_page, page_context, project_page
 from projects import services
 from projects.forms import InviteForm, RoleForm
 from projects.models import Membership, Role
@@ -29,12 +29,10 @@ def _render(request: HttpRequest, membership: Membership, form: InviteForm | Non
 @login_required
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, project_id) -> HttpResponse:
-    if request.method == "GET":
-        return _render(request, project_page(request, project_id, "members")[0])
-    membership, _ = project_page(request, project_id, "members", Role.OWNER)
-    form = InviteForm(request.POST, project=membership.project)
-    if not form.is_valid():
-        return _render(request, membership, form=form, status=400)
+    response, membership, form = form_page(request, project_id, "members", Role.OWNER, _render,
+                                           lambda data, membership: InviteForm(data, project=membership.project))
+    if response is not None:
+        return response
     try:
         services.add_member(membership.project, form.user, Role(form.cleaned_data["role"]))
     except services.InviteError as exc:
