@@ -17,7 +17,7 @@
     policy.gives_up(failing_for, wait)   # only when dead_letter_after is set
 
 - ``outbound.transport``: ``Outbound`` (connect-time address pinning under the SSRF policy of
-  ``projects.outbound``, a pool keyed by origin with TLS verified for the requested host, a
+  ``outbound.policy``, a pool keyed by origin with TLS verified for the requested host, a
   timeout bounding the whole exchange).
 - ``outbound.answers``: ``Answer``, ``Verdict``, ``classify_status`` (2xx success whatever the
   body; 408/429/5xx retryable; other answers permanent), the one ``parse_retry_after``.

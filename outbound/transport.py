@@ -4,7 +4,7 @@
 returns an ``Answer``; it never raises for anything the target or the network did.
 
 - **Address policy at connect time.** ``Outbound._connect`` resolves the host when a connection
-  is opened, checks every address with ``projects.outbound.check_address`` and connects to a
+  is opened, checks every address with ``outbound.policy.check_address`` and connects to a
   checked address itself, so DNS cannot switch to an internal address between check and use.
 - **One pool keyed by origin.** Connections are pooled per (scheme, host name, port), never per
   address, and TLS verifies the certificate for the host name that was asked for: a kept-alive
@@ -40,7 +40,7 @@ from outbound.http1 import (
     RequestError,
     encode_request,
 )
-from projects.outbound import OutboundTargetError, check_address, check_url
+from outbound.policy import OutboundTargetError, check_address, check_url
 
 logger = logging.getLogger(__name__)
 

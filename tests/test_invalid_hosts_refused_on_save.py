@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from projects.outbound import OutboundTargetError, check_url
+from outbound.policy import OutboundTargetError, check_url
 from tests.support.clients import client_as, client_for
 from tests.support.forms import pipeline_form, webhook_sink_form
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from projects.outbound import OutboundTargetError, check_address, check_url
+from outbound.policy import OutboundTargetError, check_address, check_url
 
 
 @pytest.mark.parametrize("url", [

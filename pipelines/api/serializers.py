@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from outbound.policy import OutboundTargetError, check_url
 from pipelines import validation
 from pipelines.models import Pipeline
 from pipelines.stages.config import PIPELINE_NUMBERS, default
 from projects.masking import mask_headers, restore_headers, same_origin
-from projects.outbound import OutboundTargetError, check_url
 
 
 def _number(name: str, **kwargs) -> serializers.IntegerField:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from outbound import Answer, Outbound
+from outbound.policy import OutboundTargetError, check_url
 from projects.masking import mask_url, restore_value
-from projects.outbound import OutboundTargetError, check_url
 from sinks.kinds.fields import URL, ConfigField
 
 USER_AGENT = "glassflow-ai-sink/0.1"

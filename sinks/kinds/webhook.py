@@ -9,9 +9,9 @@ import orjson
 from django.utils.safestring import mark_safe
 
 from outbound import Answer, status_text
+from outbound.policy import OutboundTargetError, check_url
 from pipelines.validation import clean_headers
 from projects.masking import restore_headers, same_origin
-from projects.outbound import OutboundTargetError, check_url
 from sinks.kinds.base import HttpRequest, HttpSinkKind, TransportError
 from sinks.kinds.fields import HEADERS, SELECT, URL, ConfigField, choices
 
