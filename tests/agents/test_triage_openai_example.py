@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.agents.fake_openai import TRIAGE, FakeOpenAI
 from tests.support.browser import free_port
 from tests.support.deadline import wait_for
+from tests.support.fake_openai import TRIAGE, FakeOpenAI
 from tests.support.processes import start_example_agent
 from tests.support.sink_harness import StubServer
 

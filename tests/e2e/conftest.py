@@ -15,10 +15,8 @@ import pytest
 from tests.support.clients import Js
 from tests.support.e2e_project import ProjectApi
 from tests.support.factories import UserFactory
-from tests.support.processes import DataPlane
+from tests.support.processes import PIPELINE_WORKER, DataPlane
 from tests.support.standins import Agent, StandIn
-
-PIPELINE_WORKER = "e2e-pipeline-a"
 
 
 @pytest.fixture(scope="package")

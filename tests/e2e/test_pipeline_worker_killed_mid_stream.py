@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import PIPELINE_WORKER
 from tests.support.deadline import wait_for
+from tests.support.processes import PIPELINE_WORKER
 from tests.support.standins import distinct_seqs, seq_of
 from tests.support.telemetry import post_logs, wait_until_key_accepted
 

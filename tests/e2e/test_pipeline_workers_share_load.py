@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import PIPELINE_WORKER
 from tests.support.deadline import wait_for
+from tests.support.processes import PIPELINE_WORKER
 from tests.support.standins import distinct_seqs, seq_of
 from tests.support.telemetry import post_logs, wait_until_key_accepted
 

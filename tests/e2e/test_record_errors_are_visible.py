@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.e2e.conftest import PIPELINE_WORKER
 from tests.support.deadline import wait_for
+from tests.support.processes import PIPELINE_WORKER
 from tests.support.telemetry import post_logs, wait_until_key_accepted
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipelines.expr import ExprCompileError, ExprError, ExprRuntimeError, compile
-from tests.expr.evalcost import CPU_LIMIT, MEMORY_LIMIT, cpu_seconds, peak_memory
+from tests.support.evalcost import CPU_LIMIT, MEMORY_LIMIT, cpu_seconds, peak_memory
 
 MB = 1_000_000
 

@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.expr import ExprCompileError, ExprRuntimeError, compile
 from pipelines.expr.runtime.goparse import parse_duration, parse_float
-from tests.expr.evalcost import CPU_LIMIT, cpu_seconds
+from tests.support.evalcost import CPU_LIMIT, cpu_seconds
 
 
 def test_float_of_a_long_digit_run_fails_fast():

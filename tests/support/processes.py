@@ -22,6 +22,7 @@ from tests.support.browser import ROOT, free_port
 
 # Short sink retries, so an outage of a stand-in costs the tests a fraction of a second per attempt
 # (outages pause: only a sink's own "dead-letter after" would give up).
+PIPELINE_WORKER = "e2e-pipeline-a"  # the worker id of the pipeline worker the e2e data plane starts first
 SINK_OPTIONS = ["--initial-backoff-ms", "100", "--max-backoff-ms", "400", "--request-timeout", "5",
                 "--metrics-port", "0"]
 
