@@ -92,6 +92,10 @@ class WorkerLoop:
         self.metrics_server = None
         self._tasks: list[asyncio.Task] = []
         self._last_retry = 0.0
+        # One owner per project while its document is applied: the config watch and the retries of
+        # housekeeping run as separate tasks. Locks are kept (a few bytes per project ever seen):
+        # dropping one while a task waits on it would let a third task create a second owner.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -231,11 +235,16 @@ class WorkerLoop:
             await self.unreadable(project_id, document)
             return
         try:
-            await self.apply(project_id, document)
+            await self.apply_locked(project_id, document)
         except Exception:  # noqa: BLE001 -- one project's trouble must not stop the others
             logger.exception("applying the configuration of project %s failed; retrying later", project_id)
             if document is not None:
                 self.unsettled[project_id] = document
+
+    async def apply_locked(self, project_id: str, document: Any) -> None:
+        """``apply`` with the project's lock held, so two tasks never apply one project at once."""
+        async with self._locks.setdefault(project_id, asyncio.Lock()):
+            await self.apply(project_id, document)
 
     async def retry_unsettled(self) -> None:
         """Apply again the documents that could not be applied."""
@@ -243,7 +252,7 @@ class WorkerLoop:
             if self.unsettled.get(project_id) is not document:
                 continue  # applied (or replaced by a newer document) meanwhile
             try:
-                await self.apply(project_id, document)
+                await self.apply_locked(project_id, document)
             except Exception as exc:  # noqa: BLE001
                 logger.warning("project %s: configuration still cannot be applied: %s", project_id, exc)
                 self.unsettled.setdefault(project_id, document)

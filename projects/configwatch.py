@@ -18,7 +18,8 @@ so after NATS reconnects: the server may have lost the ephemeral consumer, and n
 consumer only notices after two missed heartbeats) and when the bucket was deleted and made
 again underneath it (checked every ``check_interval`` seconds while idle: the ordered consumer
 resumes by sequence number and would silently skip documents). Until a fresh snapshot is
-complete the listener's previous state stays in force.
+complete the listener's previous state stays in force. The snapshot after a wiped bucket names
+no project as gone: an empty bucket only means the control plane has not republished yet.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class ConfigWatch:
         self._watcher: KeyValue.KeyWatcher | None = None
         self._snapshot: dict[str, Any] | None = None  # collected until the first pass is done
         self._known: set[str] = set()  # the projects delivered to the listener and not removed since
+        self._trust_absence = True  # False after a bucket replacement: absence then means "not yet republished"
         self._created: object = _UNKNOWN
         self._next_check = 0.0
 
@@ -152,14 +154,23 @@ class ConfigWatch:
             except nats.errors.TimeoutError:
                 if await self._bucket_replaced():
                     logger.warning("the %s bucket was deleted or recreated; reloading it", self.bucket)
+                    # A wiped bucket says nothing about which projects exist: until the control plane
+                    # republishes, it is empty. Reporting every project as gone would make the sink
+                    # workers delete their durable consumers (and lose what arrives meanwhile), so the
+                    # next snapshot names no project as gone; deletions still arrive as changes.
+                    self._trust_absence = False
                     await self.open()
                     continue
                 return found
             if entry is None:
                 if self._snapshot is not None:
                     documents, self._snapshot = self._snapshot, None
-                    gone, self._known = self._known - set(documents), set(documents)
+                    gone = self._known - set(documents) if self._trust_absence else set()
                     await self._listener.snapshot(documents, gone)
+                    # Only once the listener has taken the snapshot: if it failed, the projects that are
+                    # gone are reported again by the next one.
+                    self._known = set(documents) | (set() if self._trust_absence else self._known)
+                    self._trust_absence = True
                 continue
             if not hasattr(entry, "key"):  # the watcher's stop sentinel
                 await self.close()

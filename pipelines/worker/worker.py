@@ -57,7 +57,6 @@ class PipelineWorker(WorkerLoop):
         self.stats = StatsBook(self.worker_id)
         self.runners: dict[str, PipelineRunner] = {}
         self.versions: dict[str, int] = {}
-        self.locks: dict[str, asyncio.Lock] = {}  # one owner per project while applying its document
         self.agent: AgentClient | None = None
         self.runs: RunHistory | None = None
 
@@ -121,13 +120,8 @@ class PipelineWorker(WorkerLoop):
             return None
 
     async def apply(self, project_id: str, document: dict | None) -> None:
-        """Bring this process in line with one project's document (None: the project is gone)."""
-        # Locks are kept (a few bytes per project ever seen): dropping one while a task waits on
-        # it would let a third task create a second lock, and a second owner.
-        async with self.locks.setdefault(project_id, asyncio.Lock()):
-            await self._apply(project_id, document)
-
-    async def _apply(self, project_id: str, document: dict | None) -> None:
+        """Bring this process in line with one project's document (None: the project is gone).
+        Called with the project's lock held (``WorkerLoop.apply_locked``)."""
         pending = self.unsettled.get(project_id)
         if pending is not None and (document is None or document_version(pending) <= document_version(document)):
             del self.unsettled[project_id]

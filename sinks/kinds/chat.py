@@ -65,7 +65,7 @@ class ChatWebhookKind(HttpSinkKind):
         url = clean_secret_url(config, "webhook_url", stored, errors, allow_private=allow_private,
                                required="the incoming-webhook URL is required")
         text_key = config.get("text_key", "text")
-        if text_key not in dict(TEXT_KEYS):
+        if not isinstance(text_key, str) or text_key not in dict(TEXT_KEYS):
             errors["text_key"] = f"must be one of {', '.join(dict(TEXT_KEYS))}"
         return {"webhook_url": url, "text_key": text_key}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from glassflow_site.workerloop import WorkerLoopSettings
+from glassflow_site.workerloop import WorkerLoop, WorkerLoopSettings
 from ingest.receiver.receiver_config import ReceiverConfig
 from outbound import RetryPolicy
 from pipelines.worker import PipelineWorkerSettings
@@ -32,3 +34,33 @@ def test_the_config_bucket_name_defaults_to_the_setting_everywhere(settings):
     assert PipelineWorkerSettings().config_bucket == "cfg-default-under-test"
     assert SinkWorkerSettings(consumer=CONSUMER).config_bucket == "cfg-default-under-test"
     assert ReceiverConfig().config_bucket == "cfg-default-under-test"
+
+
+
+class Overlaps(WorkerLoop):
+    """A worker whose ``apply`` yields mid-way (as awaiting ``consumer.bind()`` does) and notes how
+    many applies of one project ran at once."""
+
+    def __init__(self):
+        super().__init__(WorkerLoopSettings(config_bucket="b", stats_bucket="s"))
+        self.running: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.applied: list[tuple[str, dict]] = []
+
+    async def apply(self, project_id, document):
+        self.running[project_id] = self.running.get(project_id, 0) + 1
+        self.most[project_id] = max(self.most.get(project_id, 0), self.running[project_id])
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.applied.append((project_id, document))
+        self.running[project_id] -= 1
+
+
+@pytest.mark.asyncio
+async def test_the_config_watch_and_the_retries_never_apply_one_project_at_once():
+    worker = Overlaps()
+    worker.unsettled["p"] = {"version": 1}
+    await asyncio.gather(worker.retry_unsettled(), worker.change("p", {"version": 2}),
+                         worker.change("q", {"version": 1}))
+    assert len(worker.applied) == 3
+    assert worker.most == {"p": 1, "q": 1}

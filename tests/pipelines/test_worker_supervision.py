@@ -75,7 +75,7 @@ async def test_the_config_watch_and_the_retry_never_run_two_runners_for_one_proj
         # from the config watch, with another endpoint, applied at the same moment.
         instance.unsettled[project] = helpers.config_document(project, "http://127.0.0.1:9/old-endpoint", version=1)
         newer = helpers.config_document(project, new.state.url, version=2, batchSize=1, batchMaxWaitMs=10)
-        await asyncio.gather(instance.retry_unsettled(), instance.apply(project, newer))
+        await asyncio.gather(instance.retry_unsettled(), instance.change(project, newer))  # as the watch calls it
         runner = instance.runners[project]
         assert runner.compiled.config.agent_endpoint == new.state.url
 

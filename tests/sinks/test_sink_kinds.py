@@ -64,6 +64,8 @@ def test_a_chat_webhook_sink_is_created_with_its_defaults_and_a_masked_url(team)
     ({"webhook_url": "ftp://discord.com/x"}, "webhook_url"),
     ({"webhook_url": "http://169.254.169.254/x"}, "webhook_url"),
     ({"webhook_url": DISCORD_URL, "text_key": "body"}, "text_key"),
+    ({"webhook_url": DISCORD_URL, "text_key": []}, "text_key"),
+    ({"webhook_url": DISCORD_URL, "text_key": {"a": 1}}, "text_key"),
     ({"webhook_url": DISCORD_URL, "channel": "#x"}, "config"),
     ({"webhook_url": DISCORD_URL, "max_per_minute": 0}, "max_per_minute"),
 ])
