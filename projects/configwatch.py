@@ -169,7 +169,7 @@ class ConfigWatch:
                     await self._listener.snapshot(documents, gone)
                     # Only once the listener has taken the snapshot: if it failed, the projects that are
                     # gone are reported again by the next one.
-                    self._known = set(documents) | (set() if self._trust_absence else self._known)
+                    self._known = set(documents) if self._trust_absence else self._known | set(documents)
                     self._trust_absence = True
                 continue
             if not hasattr(entry, "key"):  # the watcher's stop sentinel
